@@ -1,0 +1,143 @@
+"""The ``etagcore`` command: ``tag``, ``strategies``, ``demo``.
+
+Exit status follows coreutils: 0 on success, 1 when some file could not be tagged (the others
+are still printed), 2 for usage errors such as a bad ``--strategy``. Errors go to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+
+from . import __version__, matcher_backend
+from .errors import EtagcoreError
+from .registry import available_strategies, get_strategy, strategy_factory
+
+PROG = "etagcore"
+STDIN_CHUNK = 1 << 16
+
+
+def _stdin_chunks() -> Iterator[bytes]:
+    read = sys.stdin.buffer.read1
+    while chunk := read(STDIN_CHUNK):
+        yield chunk
+
+
+def _cmd_tag(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    try:
+        strategy = get_strategy(args.strategy)
+    except EtagcoreError as exc:
+        parser.error(f"--strategy: {exc}")
+    status = 0
+    for path in args.files:
+        try:
+            tag = strategy.tag(_stdin_chunks()) if path == "-" else strategy.tag_file(path)
+        except OSError as exc:
+            print(f"{PROG}: {path}: {exc.strerror or exc}", file=sys.stderr)
+            status = 1
+            continue
+        except EtagcoreError as exc:
+            print(f"{PROG}: {path}: {exc}", file=sys.stderr)
+            status = 1
+            continue
+        print(f"{tag}  {path}")
+    return status
+
+
+def _options_of(name: str) -> dict[str, str]:
+    factory = strategy_factory(name)
+    described = getattr(factory, "OPTIONS", None)
+    if isinstance(described, dict):
+        return described
+    try:
+        params = inspect.signature(factory).parameters.values()
+    except (TypeError, ValueError):
+        return {}
+    return {p.name: "" if p.default is p.empty else f"default {p.default!r}" for p in params if p.kind is p.KEYWORD_ONLY}
+
+
+def _cmd_strategies(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    for name in available_strategies():
+        try:
+            options = _options_of(name)
+            doc = (inspect.getdoc(strategy_factory(name)) or "").split("\n", 1)[0]
+        except EtagcoreError as exc:
+            print(f"{name}\n    unavailable: {exc}")
+            continue
+        print(f"{name}\n    {doc}")
+        for option, text in options.items():
+            print(f"    {option:<11} {text}")
+    return 0
+
+
+def _demo_bodies() -> list[tuple[str, object]]:
+    block = bytes(range(256)) * 4096  # 1 MiB
+    return [
+        ("empty body", b""),
+        ("b'hello world'", b"hello world"),
+        ("1 MiB, contiguous", block),
+        ("1 MiB, 16 B chunks", [block[i : i + 16] for i in range(0, len(block), 16)]),
+    ]
+
+
+def _cmd_demo(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    print(f"etagcore {__version__}, matcher backend: {matcher_backend()}\n")
+    rows = [("strategy", "input", "etag", "time")]
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "page.html")
+        with open(path, "wb") as f:
+            f.write(b"<!doctype html><title>etagcore</title><h1>hello</h1>\n" * 100)
+        old = time.time() - 3600
+        os.utime(path, (old, old))
+        for name in available_strategies():
+            strategy = get_strategy(name)
+            inputs = [] if name == "stat" else _demo_bodies()
+            for label, body in [*inputs, ("file page.html (5.4 KB)", None)]:
+                start = time.perf_counter()
+                tag = strategy.tag_file(path) if body is None else strategy.tag(body)  # type: ignore[arg-type]
+                elapsed = time.perf_counter() - start
+                rows.append((name, label, str(tag), f"{elapsed * 1e6:,.0f} us"))
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    for row in rows:
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=PROG, description="Fast, correct HTTP entity-tags.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    tag = sub.add_parser("tag", help="print the entity-tag of files ('-' reads stdin)")
+    tag.add_argument(
+        "--strategy", "-s", default=None, metavar="SPEC",
+        help="strategy spec, e.g. sha1, xxh3-128, 'blake3:bits=256', 'stat:format=nginx' "
+        "(default: $ETAGCORE_STRATEGY, else sha1)",
+    )
+    tag.add_argument("files", nargs="+", metavar="FILE")
+    tag.set_defaults(run=_cmd_tag)
+
+    strategies = sub.add_parser("strategies", help="list the available strategies and their options")
+    strategies.set_defaults(run=_cmd_strategies)
+
+    demo = sub.add_parser("demo", help="tag sample bodies and a file with every strategy and print a table")
+    demo.set_defaults(run=_cmd_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args, parser)  # type: ignore[no-any-return]
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # Like coreutils under `| head`: stop quietly; point stdout at devnull so the exit flush is silent.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141

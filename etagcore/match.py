@@ -1,0 +1,117 @@
+"""If-None-Match, If-Match and If-Range evaluation (RFC 9110 13.1.1, 13.1.2, 13.1.5).
+
+Each function returns the RFC's condition value: ``if_none_match(...)`` is False exactly when
+a GET or HEAD gets 304, ``if_match(...)`` is False exactly when the request gets 412,
+``if_range(...)`` is False when the Range must be ignored (send the whole representation).
+
+``header`` is the request field value: str, bytes (read as Latin-1), a list of field lines
+(combined as RFC 9110 5.3 says), or None when the field is absent (the condition then holds).
+``current`` is the selected representation's tag (an :class:`ETag` or its header text), or
+None when there is no current representation.
+
+Untrusted headers never raise: a malformed If-None-Match counts as true (full response, never a
+wrong 304), a malformed If-Match as false (412), a malformed If-Range as false (no Range).
+"""
+
+from __future__ import annotations
+
+import codecs
+from collections.abc import Sequence
+from typing import Literal, Union
+
+from . import _backend, _match_py
+from .errors import InvalidETagError
+from .etag import ETag
+
+__all__ = ["if_none_match", "if_match", "if_range", "matcher_backend", "HeaderValue"]
+
+HeaderValue = Union[str, bytes, Sequence[Union[str, bytes]], None]
+
+_ext = _backend.load_extension("_matcher")
+if _ext is not None:
+    _c_match = _ext.lib.etagcore_match
+
+    def _match(header: bytes, current: bytes | None, mode: int) -> int:
+        return _c_match(header, len(header), current, 0 if current is None else len(current), mode)  # type: ignore[no-any-return]
+
+    _BACKEND = "c"
+else:
+    _match = _match_py.match
+    _BACKEND = "python"
+
+
+def matcher_backend() -> Literal["c", "python"]:
+    """``"c"`` when the compiled matcher is in use, else ``"python"``."""
+    return _BACKEND  # type: ignore[return-value]
+
+
+# A character above 0xFF cannot come off the wire; it becomes DEL, which is not etagc,
+# so the header is malformed rather than accidentally valid.
+codecs.register_error("etagcore.del", lambda e: ("\x7f" * (e.end - e.start), e.end))  # type: ignore[arg-type]
+
+
+def _header_bytes(header: str | bytes | Sequence[str | bytes], separator: bytes) -> bytes:
+    if isinstance(header, str):
+        return header.encode("latin-1", "etagcore.del")
+    if isinstance(header, (bytes, bytearray, memoryview)):
+        return bytes(header)
+    if isinstance(header, Sequence):
+        return separator.join(_header_bytes(line, separator) for line in header)
+    raise TypeError(f"header must be str, bytes, a list of field lines or None, not {type(header).__name__}")
+
+
+def _current_bytes(current: ETag | str | None) -> bytes | None:
+    if current is None:
+        return None
+    if isinstance(current, ETag):
+        return str(current).encode("latin-1")
+    if isinstance(current, str):
+        try:
+            return current.encode("latin-1")
+        except UnicodeEncodeError:
+            raise InvalidETagError(f"current tag {current!r} is not an entity-tag") from None
+    raise TypeError(f"current must be an ETag, its header text or None, not {type(current).__name__}")
+
+
+def _rfc(header: HeaderValue, current: ETag | str | None, mode: int) -> int:
+    result = _match(_header_bytes(header, b", "), _current_bytes(current), mode)  # type: ignore[arg-type]
+    if result == _match_py.MALFORMED_CURRENT:
+        raise InvalidETagError(f"current tag {current!r} is not an entity-tag (expected \"opaque\" or W/\"opaque\")")
+    return result
+
+
+def _tornado(header: HeaderValue, current: ETag | str | None) -> bool:
+    # Tornado joins repeated lines with "," and UTF-8-encodes both sides; Latin-1 header bytes
+    # are first decoded as Tornado's HTTP parser does, so equal inputs give equal decisions.
+    if not isinstance(header, str):
+        header = _header_bytes(header, b",").decode("latin-1")
+    cur = None if current is None else str(current).encode("utf-8", "surrogatepass")
+    return _match(header.encode("utf-8", "surrogatepass"), cur, _match_py.TORNADO) != _match_py.MATCH
+
+
+def if_none_match(header: HeaderValue, current: ETag | str | None, *, mode: Literal["rfc", "tornado"] = "rfc") -> bool:
+    """The If-None-Match condition: False means 304 for GET/HEAD (412 for other methods).
+
+    ``mode="tornado"`` reproduces Tornado's ``check_etag_header`` decision exactly (negated).
+    """
+    if header is None:
+        return True
+    if mode == "rfc":
+        return _rfc(header, current, _match_py.WEAK_LIST) != _match_py.MATCH
+    if mode == "tornado":
+        return _tornado(header, current)
+    raise ValueError(f"mode must be 'rfc' or 'tornado', not {mode!r}")
+
+
+def if_match(header: HeaderValue, current: ETag | str | None) -> bool:
+    """The If-Match condition (strong comparison): False means 412."""
+    if header is None:
+        return True
+    return _rfc(header, current, _match_py.STRONG_LIST) == _match_py.MATCH
+
+
+def if_range(header: HeaderValue, current: ETag | str | None) -> bool:
+    """The If-Range condition for an entity-tag (strong comparison): False means ignore Range."""
+    if header is None:
+        return True
+    return _rfc(header, current, _match_py.STRONG_ONE) == _match_py.MATCH

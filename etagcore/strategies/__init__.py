@@ -1,0 +1,1 @@
+"""Built-in strategies, one module each; loaded lazily through :mod:`etagcore.registry`."""

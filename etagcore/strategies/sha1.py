@@ -1,0 +1,17 @@
+"""``sha1``: Tornado's automatic ETag, ``'"%s"' % sha1(body).hexdigest()``, for any chunking."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import ClassVar
+
+from ..strategy import HashStrategy
+
+__all__ = ["SHA1Strategy"]
+
+
+class SHA1Strategy(HashStrategy):
+    """SHA-1 of the body, hex: byte-identical to Tornado's ``RequestHandler.compute_etag``."""
+
+    name: ClassVar[str] = "sha1"
+    _hasher = staticmethod(hashlib.sha1)  # type: ignore[assignment]

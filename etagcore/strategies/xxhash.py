@@ -1,0 +1,32 @@
+"""``xxh3-64``, ``xxh3-128`` and ``xxh64`` from the ``xxhash`` package (non-cryptographic, fastest)."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import xxhash
+
+from ..strategy import HashStrategy
+
+__all__ = ["XXH3_64Strategy", "XXH3_128Strategy", "XXH64Strategy"]
+
+
+class XXH3_64Strategy(HashStrategy):
+    """XXH3, 64-bit digest (16 hex digits)."""
+
+    name: ClassVar[str] = "xxh3-64"
+    _hasher = staticmethod(xxhash.xxh3_64)  # type: ignore[assignment]
+
+
+class XXH3_128Strategy(HashStrategy):
+    """XXH3, 128-bit digest (32 hex digits); the collision-resistant choice among the xxhashes."""
+
+    name: ClassVar[str] = "xxh3-128"
+    _hasher = staticmethod(xxhash.xxh3_128)  # type: ignore[assignment]
+
+
+class XXH64Strategy(HashStrategy):
+    """XXH64, 64-bit digest (16 hex digits); the classic xxHash, slower than XXH3 on short inputs."""
+
+    name: ClassVar[str] = "xxh64"
+    _hasher = staticmethod(xxhash.xxh64)  # type: ignore[assignment]

@@ -1,0 +1,150 @@
+"""The Strategy and Tagger interfaces, and the shared base of the hash strategies.
+
+A :class:`Strategy` is configuration (an algorithm and its options); it makes
+:class:`Tagger` objects, which hold the running state of one body, like PEP 452 hash
+objects: ``update`` / ``update_many`` add bytes, ``etag()`` reads the tag without
+changing the state, ``copy()`` forks it.
+"""
+
+from __future__ import annotations
+
+import base64
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable
+from typing import Any, ClassVar, Protocol, runtime_checkable
+
+from . import _options
+from ._types import Buffer, StrPath
+from .etag import ETag
+from .feed import chunk_type_error, update_body, update_many
+
+__all__ = ["Strategy", "Tagger", "BaseStrategy", "HashStrategy", "HashTagger"]
+
+
+@runtime_checkable
+class Tagger(Protocol):
+    """Running state of one body."""
+
+    def update(self, chunk: Buffer, /) -> None: ...
+    def update_many(self, chunks: Iterable[Buffer], /) -> None: ...
+    def etag(self) -> ETag: ...
+    def copy(self) -> Tagger: ...
+
+
+@runtime_checkable
+class Strategy(Protocol):
+    """What ``get_strategy`` returns and plug-in factories must build."""
+
+    name: str
+
+    def new(self) -> Tagger: ...
+    def tag(self, body: Buffer | Iterable[Buffer], /) -> ETag: ...
+    def tag_file(self, path: StrPath, /) -> ETag: ...
+
+
+class BaseStrategy(ABC):
+    """Convenience base for plug-ins: implement :meth:`new`, get :meth:`tag` and :meth:`tag_file`."""
+
+    name: ClassVar[str] = "custom"
+
+    @abstractmethod
+    def new(self) -> Tagger:
+        """A fresh tagger for one body."""
+
+    def tag(self, body: Buffer | Iterable[Buffer], /) -> ETag:
+        """Tag a whole body: a bytes-like object or an iterable of bytes-like chunks."""
+        tagger = self.new()
+        update_body(tagger, body)
+        return tagger.etag()
+
+    def tag_file(self, path: StrPath, /) -> ETag:
+        """Tag a regular file by its content, with the shared stat-keyed digest cache."""
+        from .files import tag_file_content
+
+        return tag_file_content(self, path)
+
+    def _config(self) -> dict[str, Any]:
+        """The options that define this strategy's output (cache keys, repr, spec)."""
+        return {}
+
+    @property
+    def spec(self) -> str:
+        """The spec string that rebuilds this strategy with ``get_strategy``."""
+        opts = ",".join(f"{k}={str(v).lower() if isinstance(v, bool) else v}" for k, v in self._config().items())
+        return f"{self.name}:{opts}" if opts else self.name
+
+    def __repr__(self) -> str:
+        return f"get_strategy({self.spec!r})"
+
+
+class HashTagger:
+    """A :class:`Tagger` over a hash object with PEP 452 ``update`` / ``digest`` / ``copy``."""
+
+    __slots__ = ("_hasher", "_finish")
+
+    def __init__(self, hasher: Any, finish: Callable[[Any], ETag]) -> None:
+        self._hasher = hasher
+        self._finish = finish
+
+    def update(self, chunk: Buffer, /) -> None:
+        try:
+            self._hasher.update(chunk)
+        except TypeError:
+            raise chunk_type_error(chunk) from None
+
+    def update_many(self, chunks: Iterable[Buffer], /) -> None:
+        update_many(self._hasher, chunks)
+
+    def etag(self) -> ETag:
+        return self._finish(self._hasher)
+
+    def copy(self) -> HashTagger:
+        return HashTagger(self._hasher.copy(), self._finish)
+
+
+class HashStrategy(BaseStrategy):
+    """Base of the content-hash strategies: options ``encoding`` (hex | base64url) and ``weak``.
+
+    Subclasses provide :meth:`_hasher` and, where the digest size is configurable,
+    :meth:`_digest` / :meth:`_hexdigest`.
+    """
+
+    OPTIONS: ClassVar[dict[str, str]] = {
+        "encoding": "hex (default) or base64url (RFC 4648 section 5, unpadded)",
+        "weak": "true or false (default): emit W/\"...\" tags",
+    }
+
+    def __init__(self, *, encoding: str = "hex", weak: bool | str = False) -> None:
+        self.encoding = _options.parse_choice(self.name, "encoding", encoding, ("hex", "base64url"))
+        self.weak = _options.parse_bool(self.name, "weak", weak)
+        self._finish = self._finish_hex if self.encoding == "hex" else self._finish_base64url
+
+    @abstractmethod
+    def _hasher(self, data: Buffer = b"", /) -> Any:
+        """A new hash object, optionally fed *data*."""
+
+    def _digest(self, hasher: Any) -> bytes:
+        return hasher.digest()
+
+    def _hexdigest(self, hasher: Any) -> str:
+        return hasher.hexdigest()
+
+    def _finish_hex(self, hasher: Any) -> ETag:
+        return ETag._trusted(self._hexdigest(hasher), self.weak)
+
+    def _finish_base64url(self, hasher: Any) -> ETag:
+        text = base64.urlsafe_b64encode(self._digest(hasher)).rstrip(b"=").decode("ascii")
+        return ETag._trusted(text, self.weak)
+
+    def _config(self) -> dict[str, Any]:
+        return {"encoding": self.encoding, "weak": self.weak}
+
+    def new(self) -> HashTagger:
+        return HashTagger(self._hasher(), self._finish)
+
+    def tag(self, body: Buffer | Iterable[Buffer], /) -> ETag:
+        if isinstance(body, (bytes, bytearray, memoryview)):
+            return self._finish(self._hasher(body))
+        hasher = self._hasher()
+        update_body(hasher, body)
+        return self._finish(hasher)

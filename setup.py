@@ -1,0 +1,10 @@
+"""Wires the C builds; all metadata is in pyproject.toml. See src_c/build_c.py."""
+
+import sys
+
+sys.path.insert(0, "src_c")
+from build_c import cmdclass  # noqa: E402
+
+from setuptools import setup  # noqa: E402
+
+setup(cffi_modules=["src_c/build_matcher.py:ffibuilder"], cmdclass=cmdclass)
