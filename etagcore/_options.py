@@ -37,11 +37,12 @@ def parse_int(strategy: str, option: str, value: object, lo: int, hi: int, step:
     allowed = f"an integer from {lo} to {hi}" + (f" in steps of {step}" if step > 1 else "")
     if isinstance(value, bool):
         raise bad_value(strategy, option, value, allowed)
+    number = value
     if isinstance(value, str):
         try:
-            value = int(value.strip(), 10)
+            number = int(value.strip(), 10)
         except ValueError:
             raise bad_value(strategy, option, value, allowed) from None
-    if not isinstance(value, int) or not lo <= value <= hi or (value - lo) % step:
+    if not isinstance(number, int) or not lo <= number <= hi or (number - lo) % step:
         raise bad_value(strategy, option, value, allowed)
-    return value
+    return number

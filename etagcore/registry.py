@@ -107,7 +107,7 @@ def strategy_factory(name: str) -> Factory:
             ) from exc
     names = available_strategies()
     close = difflib.get_close_matches(key, names, n=1, cutoff=0.5)
-    hint = f"; did you mean {close[0]!r}?" if close else ""
+    hint = f"; did you mean {close[0]!r}?" if close else "."
     raise UnknownStrategyError(f"unknown strategy {name!r}{hint} Available: {', '.join(names)}")
 
 

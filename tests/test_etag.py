@@ -1,0 +1,85 @@
+import pickle
+
+import pytest
+
+from etagcore import ETag, InvalidETagError
+
+
+def test_strong_and_weak_header_text():
+    assert str(ETag("abc")) == '"abc"'
+    assert str(ETag("abc", weak=True)) == 'W/"abc"'
+    assert str(ETag("")) == '""'
+
+
+def test_fields():
+    tag = ETag("x", weak=True)
+    assert (tag.opaque, tag.weak) == ("x", True)
+
+
+@pytest.mark.parametrize("text, opaque, weak", [
+    ('"abc"', "abc", False),
+    ('W/"abc"', "abc", True),
+    ('""', "", False),
+    ('  "a!#~"\t', "a!#~", False),
+    ('"\x80\xff"', "\x80\xff", False),
+    (b'W/"\xe9t\xe9"', "\xe9t\xe9", True),
+    ('"a\\"', "a\\", False),  # no escapes in entity-tags: the backslash is an etagc
+])
+def test_parse_valid(text, opaque, weak):
+    tag = ETag.parse(text)
+    assert (tag.opaque, tag.weak) == (opaque, weak)
+
+
+@pytest.mark.parametrize("text", [
+    "abc", '"abc', 'abc"', 'w/"abc"', 'W /"abc"', '"a b"', '"a"b"', '"a\x7f"', '"a\x00"',
+    '"a", "b"', "*", "", 'W/', '"\u0100"',
+])
+def test_parse_invalid(text):
+    with pytest.raises(InvalidETagError):
+        ETag.parse(text)
+
+
+def test_parse_rejects_other_types():
+    with pytest.raises(TypeError):
+        ETag.parse(123)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("opaque", ["a b", 'a"b', "\x7f", "\x1f", "\u0100", "tab\t"])
+def test_constructor_validates_opaque(opaque):
+    with pytest.raises(InvalidETagError, match="invalid character"):
+        ETag(opaque)
+
+
+def test_constructor_rejects_non_str():
+    with pytest.raises(TypeError):
+        ETag(b"abc")  # type: ignore[arg-type]
+
+
+def test_every_etagc_byte_is_accepted_and_no_other():
+    for code in range(256):
+        ch = chr(code)
+        valid = code == 0x21 or 0x23 <= code <= 0x7E or code >= 0x80
+        if valid:
+            assert ETag(ch).opaque == ch
+        else:
+            with pytest.raises(InvalidETagError):
+                ETag(ch)
+
+
+def test_equality_hash_and_comparisons():
+    assert ETag("a") == ETag("a")
+    assert ETag("a") != ETag("a", weak=True)
+    assert len({ETag("a"), ETag("a"), ETag("a", True)}) == 2
+    assert ETag("a").strong_equals(ETag("a"))
+    assert not ETag("a", True).strong_equals(ETag("a", True))
+    assert ETag("a", True).weak_equals(ETag("a"))
+    assert not ETag("a").weak_equals(ETag("b"))
+    assert ETag("a") != '"a"'
+
+
+def test_immutable_and_picklable():
+    tag = ETag("a", weak=True)
+    with pytest.raises(AttributeError):
+        tag.opaque = "b"  # type: ignore[misc]
+    assert pickle.loads(pickle.dumps(tag)) == tag
+    assert repr(tag) == "ETag('a', weak=True)"

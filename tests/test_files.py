@@ -1,0 +1,130 @@
+import hashlib
+import os
+
+import pytest
+
+from etagcore import ETag, get_strategy
+from etagcore import files
+from etagcore.strategies.sha1 import SHA1Strategy
+
+CONTENT = ["sha1", "blake3", "xxh3-64", "xxh3-128", "xxh64"]
+
+
+@pytest.fixture
+def no_racy_window(monkeypatch):
+    """Files made by a test are brand new; let them be cached at once."""
+    monkeypatch.setattr(files, "RACY_WINDOW_NS", -10**18)
+
+
+class CountingSHA1(SHA1Strategy):
+    """SHA-1 that counts how many bodies it hashed (a real strategy, not a mock)."""
+
+    def __init__(self):
+        super().__init__()
+        self.hashed = 0
+
+    def new(self):
+        self.hashed += 1
+        return super().new()
+
+
+@pytest.mark.parametrize("name", CONTENT)
+@pytest.mark.parametrize("size", [0, 1, files.READ_SIZE - 1, files.READ_SIZE, 3 * files.READ_SIZE + 7])
+def test_content_tag_equals_body_tag(tmp_path, name, size):
+    body = (bytes(range(251)) * (size // 251 + 1))[:size]
+    path = tmp_path / "f"
+    path.write_bytes(body)
+    strategy = get_strategy(name)
+    assert strategy.tag_file(path) == strategy.tag(body)
+    assert strategy.tag_file(str(path)) == strategy.tag(body)
+    assert strategy.tag_file(os.fsencode(path)) == strategy.tag(body)
+
+
+def test_unchanged_file_is_not_rehashed(tmp_path, no_racy_window):
+    path = tmp_path / "f"
+    path.write_bytes(b"v1")
+    strategy = CountingSHA1()
+    first = strategy.tag_file(path)
+    assert strategy.tag_file(path) == first
+    assert strategy.hashed == 1
+
+
+def test_changed_file_is_rehashed(tmp_path, no_racy_window):
+    path = tmp_path / "f"
+    path.write_bytes(b"v1")
+    strategy = CountingSHA1()
+    strategy.tag_file(path)
+    st = os.stat(path)
+    path.write_bytes(b"v2")  # same size
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))  # even with the old mtime: ctime changed
+    assert strategy.tag_file(path) == ETag(hashlib.sha1(b"v2").hexdigest())
+    assert strategy.hashed == 2
+
+
+def test_recently_changed_file_is_not_cached(tmp_path):
+    path = tmp_path / "f"
+    path.write_bytes(b"fresh")  # ctime is now: inside the racy window
+    strategy = CountingSHA1()
+    strategy.tag_file(path)
+    strategy.tag_file(path)
+    assert strategy.hashed == 2
+
+
+def test_cache_key_includes_strategy_options(tmp_path, no_racy_window):
+    path = tmp_path / "f"
+    path.write_bytes(b"body")
+    hex_tag = get_strategy("sha1").tag_file(path)
+    weak_tag = get_strategy("sha1:weak=true").tag_file(path)
+    assert hex_tag != weak_tag and weak_tag.weak
+    assert get_strategy("blake3:bits=64").tag_file(path) != get_strategy("blake3:bits=72").tag_file(path)
+
+
+def test_file_changing_while_hashed_is_rehashed_not_cached(tmp_path, no_racy_window):
+    path = tmp_path / "f"
+    path.write_bytes(b"A" * (3 * files.READ_SIZE))
+
+    class WriterDuringRead(SHA1Strategy):
+        """Overwrites the middle of the file while the first hash is in progress."""
+
+        writes_left = 1
+
+        def new(self):
+            tagger = super().new()
+            outer = self
+            update = tagger.update
+
+            class Tagger:
+                def update(self, chunk):
+                    update(chunk)
+                    if outer.writes_left:
+                        outer.writes_left -= 1
+                        with open(path, "r+b") as f:
+                            f.seek(2 * files.READ_SIZE)
+                            f.write(b"B" * 10)
+
+                def etag(self):
+                    return tagger.etag()
+
+            return Tagger()
+
+    final = b"A" * (2 * files.READ_SIZE) + b"B" * 10 + b"A" * (files.READ_SIZE - 10)
+    expected = ETag(hashlib.sha1(final).hexdigest())
+    strategy = WriterDuringRead()
+    assert strategy.tag_file(path) == expected  # the first, mixed read was thrown away
+    assert get_strategy("sha1").tag_file(path) == expected
+
+
+def test_cache_is_bounded():
+    cache = files.DigestCache(max_entries=3)
+    for i in range(5):
+        cache.put((i,), ETag(str(i)))
+    assert len(cache) == 3
+    assert cache.get((0,)) is None and cache.get((4,)) == ETag("4")
+
+
+@pytest.mark.parametrize("name", CONTENT)
+def test_directories_and_missing_files(tmp_path, name):
+    with pytest.raises(OSError, match="not a regular file"):
+        get_strategy(name).tag_file(tmp_path)
+    with pytest.raises(FileNotFoundError):
+        get_strategy(name).tag_file(tmp_path / "missing")
