@@ -11,6 +11,10 @@ from etagcore.files import digest_cache
 
 REQUIRE_C = os.environ.get("ETAGCORE_REQUIRE_C", "") not in ("", "0")
 
+# Child Pythons started by tests must import the installed etagcore, not the source tree that
+# `python -c` would find in the current directory.
+os.environ["PYTHONSAFEPATH"] = "1"
+
 
 def _c_match():
     try:
