@@ -1,6 +1,7 @@
 """The C build and the backend switch."""
 
 import os
+import shutil
 import subprocess
 import sys
 
@@ -38,3 +39,35 @@ def test_c_backend_forced(request):
         assert result.stdout.strip() == "c"
     else:
         assert "ETAGCORE_BACKEND=c but the C extension" in result.stderr
+
+
+SOURCE_TREE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def pip_install_without_compiler(tmp_path, require_c):
+    source = tmp_path / "source"  # a copy without any extension built in place by a developer
+    shutil.copytree(SOURCE_TREE, source, ignore=shutil.ignore_patterns("*.so", ".venv", "build", "*.egg-info", ".git"))
+    env = {**os.environ, "CC": "false", "ETAGCORE_REQUIRE_C": "1" if require_c else "0"}
+    return subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation", "--no-index",
+         "--target", str(tmp_path / "site"), str(source)],
+        capture_output=True, text=True, env=env, timeout=600,
+    )
+
+
+@pytest.mark.skipif(not os.path.exists(os.path.join(SOURCE_TREE, "setup.py")), reason="needs the source tree")
+def test_install_without_a_compiler_falls_back_to_python(tmp_path):
+    result = pip_install_without_compiler(tmp_path, require_c=False)
+    assert result.returncode == 0, result.stderr
+    probe = subprocess.run([sys.executable, "-c", "import etagcore; print(etagcore.__file__, etagcore.matcher_backend())"],
+                           capture_output=True, text=True, timeout=60,
+                           env={**os.environ, "PYTHONPATH": str(tmp_path / "site"), "ETAGCORE_BACKEND": "auto"})
+    path, backend = probe.stdout.split()
+    assert path.startswith(str(tmp_path)) and backend == "python"
+
+
+@pytest.mark.skipif(not os.path.exists(os.path.join(SOURCE_TREE, "setup.py")), reason="needs the source tree")
+def test_install_without_a_compiler_fails_when_c_is_required(tmp_path):
+    result = pip_install_without_compiler(tmp_path, require_c=True)
+    assert result.returncode != 0
+    assert not (tmp_path / "site" / "etagcore").exists()
