@@ -14,6 +14,7 @@ from .errors import (
     UnknownStrategyError,
     UnsupportedBodyError,
 )
+from .conditional import evaluate_preconditions, honour_range
 from .etag import ETag
 from .match import if_match, if_none_match, if_range, matcher_backend
 from .registry import available_strategies, get_strategy, register_strategy
@@ -33,6 +34,8 @@ __all__ = [
     "if_match",
     "if_range",
     "matcher_backend",
+    "evaluate_preconditions",
+    "honour_range",
     "EtagcoreError",
     "ConfigError",
     "UnknownStrategyError",

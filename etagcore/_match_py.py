@@ -9,7 +9,8 @@ from __future__ import annotations
 import re
 
 WEAK_LIST, STRONG_LIST, STRONG_ONE, TORNADO = 0, 1, 2, 3
-NO_MATCH, MATCH, MALFORMED_HEADER, MALFORMED_CURRENT = 0, 1, -1, -2
+ABSENT = 0x10  # flag: no current representation ("*" fails too)
+NO_MATCH, MATCH, MALFORMED_HEADER, MALFORMED_CURRENT, BAD_MODE = 0, 1, -1, -2, -3
 
 _TAG = re.compile(rb'(W/)?"([\x21\x23-\x7e\x80-\xff]*)"')
 _OWS = re.compile(rb"[ \t]*")
@@ -21,7 +22,7 @@ def _parse_current(current: bytes) -> tuple[bytes, bool] | None:
     return None if m is None else (m.group(2), m.group(1) is not None)
 
 
-def _match_rfc(header: bytes, cur: tuple[bytes, bool] | None, mode: int) -> int:
+def _match_rfc(header: bytes, cur: tuple[bytes, bool] | None, exists: bool, mode: int) -> int:
     strong = mode != WEAK_LIST
     matched = star = False
     elements = 0
@@ -50,7 +51,7 @@ def _match_rfc(header: bytes, cur: tuple[bytes, bool] | None, mode: int) -> int:
     if star:
         if elements != 1:
             return MALFORMED_HEADER
-        return MATCH if cur is not None else NO_MATCH
+        return MATCH if exists else NO_MATCH
     if mode == STRONG_ONE and elements != 1:
         return MALFORMED_HEADER
     return MATCH if matched else NO_MATCH
@@ -72,11 +73,17 @@ def _match_tornado(header: bytes, current: bytes | None) -> int:
 
 
 def match(header: bytes, current: bytes | None, mode: int) -> int:
+    exists = not mode & ABSENT
+    mode &= ~ABSENT
+    if not exists:
+        current = None
     if mode == TORNADO:
         return _match_tornado(header, current)
+    if mode not in (WEAK_LIST, STRONG_LIST, STRONG_ONE):
+        return BAD_MODE
     if current is None:
-        return _match_rfc(header, None, mode)
+        return _match_rfc(header, None, exists, mode)
     cur = _parse_current(current)
     if cur is None:
         return MALFORMED_CURRENT
-    return _match_rfc(header, cur, mode)
+    return _match_rfc(header, cur, exists, mode)

@@ -32,7 +32,7 @@ class ETag:
     Use :meth:`strong_equals` / :meth:`weak_equals` for the RFC 9110 comparisons.
     """
 
-    __slots__ = ("opaque", "weak", "_text")
+    __slots__ = ("opaque", "weak", "_text", "_latin1")
 
     opaque: str
     weak: bool
@@ -69,6 +69,14 @@ class ETag:
         if m is None:
             raise InvalidETagError(f"not an entity-tag: {text!r} (expected \"opaque\" or W/\"opaque\")")
         return cls._trusted(m.group(2), m.group(1) is not None)
+
+    def header_bytes(self) -> bytes:
+        """The header value as bytes (Latin-1), computed once."""
+        try:
+            return self._latin1
+        except AttributeError:
+            _set(self, "_latin1", self._text.encode("latin-1"))
+            return self._latin1
 
     def strong_equals(self, other: ETag) -> bool:
         """RFC 9110 strong comparison: both strong and the same opaque value."""

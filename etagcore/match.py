@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from typing import Literal, Union
 
 from . import _backend, _match_py
+from ._match_py import ABSENT, MALFORMED_CURRENT, MATCH, STRONG_LIST, STRONG_ONE, TORNADO, WEAK_LIST
 from .errors import InvalidETagError
 from .etag import ETag
 
@@ -30,11 +31,14 @@ HeaderValue = Union[str, bytes, Sequence[Union[str, bytes]], None]
 _ext = _backend.load_extension("_matcher")
 if _ext is not None:
     _c_match = _ext.lib.etagcore_match
+    _NULL = _ext.ffi.NULL
 
     def _match(header: bytes, current: bytes | None, mode: int) -> int:
-        return _c_match(header, len(header), current, 0 if current is None else len(current), mode)  # type: ignore[no-any-return]
+        if current is None:
+            return _c_match(header, len(header), _NULL, 0, mode)  # type: ignore[no-any-return]
+        return _c_match(header, len(header), current, len(current), mode)  # type: ignore[no-any-return]
 
-    _BACKEND = "c"
+    _BACKEND: Literal["c", "python"] = "c"
 else:
     _match = _match_py.match
     _BACKEND = "python"
@@ -42,12 +46,12 @@ else:
 
 def matcher_backend() -> Literal["c", "python"]:
     """``"c"`` when the compiled matcher is in use, else ``"python"``."""
-    return _BACKEND  # type: ignore[return-value]
+    return _BACKEND
 
 
 # A character above 0xFF cannot come off the wire; it becomes DEL, which is not etagc,
 # so the header is malformed rather than accidentally valid.
-codecs.register_error("etagcore.del", lambda e: ("\x7f" * (e.end - e.start), e.end))  # type: ignore[arg-type]
+codecs.register_error("etagcore.del", lambda e: ("\x7f" * (e.end - e.start), e.end))  # type: ignore[arg-type,return-value]
 
 
 def _header_bytes(header: str | bytes | Sequence[str | bytes], separator: bytes) -> bytes:
@@ -60,11 +64,9 @@ def _header_bytes(header: str | bytes | Sequence[str | bytes], separator: bytes)
     raise TypeError(f"header must be str, bytes, a list of field lines or None, not {type(header).__name__}")
 
 
-def _current_bytes(current: ETag | str | None) -> bytes | None:
-    if current is None:
-        return None
+def _current_bytes(current: ETag | str) -> bytes:
     if isinstance(current, ETag):
-        return str(current).encode("latin-1")
+        return current.header_bytes()
     if isinstance(current, str):
         try:
             return current.encode("latin-1")
@@ -73,31 +75,34 @@ def _current_bytes(current: ETag | str | None) -> bytes | None:
     raise TypeError(f"current must be an ETag, its header text or None, not {type(current).__name__}")
 
 
-def _rfc(header: HeaderValue, current: ETag | str | None, mode: int) -> int:
-    result = _match(_header_bytes(header, b", "), _current_bytes(current), mode)  # type: ignore[arg-type]
-    if result == _match_py.MALFORMED_CURRENT:
+def evaluate(header: str | bytes | Sequence[str | bytes], current: ETag | str | None, mode: int) -> int:
+    """Run the matcher: header as given, *current* None means no tag (add ABSENT for no representation)."""
+    h = header.encode("latin-1", "etagcore.del") if type(header) is str else _header_bytes(header, b", ")
+    c = None if current is None else current.header_bytes() if type(current) is ETag else _current_bytes(current)
+    result = _match(h, c, mode)
+    if result == MALFORMED_CURRENT:
         raise InvalidETagError(f"current tag {current!r} is not an entity-tag (expected \"opaque\" or W/\"opaque\")")
     return result
 
 
-def _tornado(header: HeaderValue, current: ETag | str | None) -> bool:
-    # Tornado joins repeated lines with "," and UTF-8-encodes both sides; Latin-1 header bytes
-    # are first decoded as Tornado's HTTP parser does, so equal inputs give equal decisions.
+def _tornado(header: str | bytes | Sequence[str | bytes], current: ETag | str | None) -> bool:
+    # Tornado joins repeated lines with "," and UTF-8-encodes both sides; header bytes are first
+    # decoded as Latin-1, as Tornado's HTTP parser does, so equal inputs give equal decisions.
     if not isinstance(header, str):
         header = _header_bytes(header, b",").decode("latin-1")
     cur = None if current is None else str(current).encode("utf-8", "surrogatepass")
-    return _match(header.encode("utf-8", "surrogatepass"), cur, _match_py.TORNADO) != _match_py.MATCH
+    return _match(header.encode("utf-8", "surrogatepass"), cur, TORNADO) != MATCH
 
 
 def if_none_match(header: HeaderValue, current: ETag | str | None, *, mode: Literal["rfc", "tornado"] = "rfc") -> bool:
-    """The If-None-Match condition: False means 304 for GET/HEAD (412 for other methods).
+    """The If-None-Match condition (weak comparison): False means 304 for GET/HEAD, else 412.
 
     ``mode="tornado"`` reproduces Tornado's ``check_etag_header`` decision exactly (negated).
     """
     if header is None:
         return True
     if mode == "rfc":
-        return _rfc(header, current, _match_py.WEAK_LIST) != _match_py.MATCH
+        return evaluate(header, current, WEAK_LIST if current is not None else WEAK_LIST | ABSENT) != MATCH
     if mode == "tornado":
         return _tornado(header, current)
     raise ValueError(f"mode must be 'rfc' or 'tornado', not {mode!r}")
@@ -107,11 +112,15 @@ def if_match(header: HeaderValue, current: ETag | str | None) -> bool:
     """The If-Match condition (strong comparison): False means 412."""
     if header is None:
         return True
-    return _rfc(header, current, _match_py.STRONG_LIST) == _match_py.MATCH
+    return evaluate(header, current, STRONG_LIST if current is not None else STRONG_LIST | ABSENT) == MATCH
 
 
 def if_range(header: HeaderValue, current: ETag | str | None) -> bool:
-    """The If-Range condition for an entity-tag (strong comparison): False means ignore Range."""
+    """The If-Range condition, entity-tag form (strong comparison): False means ignore Range.
+
+    A header that is not one entity-tag (an HTTP-date, say) gives False here; use
+    :func:`etagcore.evaluate_preconditions` for the date form.
+    """
     if header is None:
         return True
-    return _rfc(header, current, _match_py.STRONG_ONE) == _match_py.MATCH
+    return evaluate(header, current, STRONG_ONE if current is not None else STRONG_ONE | ABSENT) == MATCH

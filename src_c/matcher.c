@@ -62,7 +62,7 @@ static int tags_match(const tag_t *listed, const tag_t *cur, int strong) {
 
 /* RFC modes. The whole header is validated even after a match, so that a malformed header
  * is reported as malformed whatever its order. */
-static int match_rfc(const unsigned char *s, size_t n, const tag_t *cur, int mode) {
+static int match_rfc(const unsigned char *s, size_t n, const tag_t *cur, int exists, int mode) {
     int strong = mode != ETAGCORE_WEAK_LIST;
     int matched = 0, star = 0, elements = 0;
     size_t i = skip_ows(s, n, 0);
@@ -88,7 +88,7 @@ static int match_rfc(const unsigned char *s, size_t n, const tag_t *cur, int mod
         i = skip_ows(s, n, i + 1);
     }
     if (star) /* "*" is only valid as the whole list */
-        return elements == 1 ? (cur ? ETAGCORE_MATCH : ETAGCORE_NO_MATCH) : ETAGCORE_MALFORMED_HEADER;
+        return elements == 1 ? (exists ? ETAGCORE_MATCH : ETAGCORE_NO_MATCH) : ETAGCORE_MALFORMED_HEADER;
     if (mode == ETAGCORE_STRONG_ONE && elements != 1)
         return ETAGCORE_MALFORMED_HEADER;
     return matched ? ETAGCORE_MATCH : ETAGCORE_NO_MATCH;
@@ -144,13 +144,17 @@ static int match_tornado(const unsigned char *s, size_t n, const unsigned char *
 int etagcore_match(const char *header, size_t header_len,
                    const char *current, size_t current_len, int mode) {
     const unsigned char *h = (const unsigned char *)header, *c = (const unsigned char *)current;
+    int exists = !(mode & ETAGCORE_ABSENT);
     tag_t cur;
     size_t pos = 0;
+    mode &= ~ETAGCORE_ABSENT;
+    if (!exists)
+        c = NULL;
     if (mode == ETAGCORE_TORNADO)
         return match_tornado(h, header_len, c, current_len);
     if (mode < ETAGCORE_WEAK_LIST || mode > ETAGCORE_STRONG_ONE)
         return ETAGCORE_BAD_MODE;
     if (c != NULL && (!parse_tag(c, current_len, &pos, &cur) || pos != current_len))
         return ETAGCORE_MALFORMED_CURRENT;
-    return match_rfc(h, header_len, c ? &cur : NULL, mode);
+    return match_rfc(h, header_len, c ? &cur : NULL, exists, mode);
 }

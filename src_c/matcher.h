@@ -2,7 +2,8 @@
  *
  * Every function reads exactly `len` bytes, never past them, allocates nothing, and runs in
  * time linear in the header length. Headers are untrusted bytes; `current` is the server's
- * own tag as header text ("..." or W/"..."), or NULL when there is no current representation.
+ * own tag as header text ("..." or W/"..."), or NULL when the representation has no tag.
+ * With ETAGCORE_ABSENT in `mode` there is no current representation at all: "*" fails too.
  */
 #ifndef ETAGCORE_MATCHER_H
 #define ETAGCORE_MATCHER_H
@@ -14,6 +15,7 @@
 #define ETAGCORE_STRONG_LIST 1 /* If-Match: "*" or a list, strong comparison */
 #define ETAGCORE_STRONG_ONE 2  /* If-Range: exactly one entity-tag, strong comparison */
 #define ETAGCORE_TORNADO 3     /* Tornado's check_etag_header: lenient regex scan, weak */
+#define ETAGCORE_ABSENT 0x10   /* flag: no current representation */
 
 /* Results. */
 #define ETAGCORE_NO_MATCH 0

@@ -18,11 +18,11 @@ os.environ["PYTHONSAFEPATH"] = "1"
 
 def _c_match():
     try:
-        from etagcore._matcher import lib
+        from etagcore._matcher import ffi, lib
     except ImportError:
         return None
     return lambda header, current, mode: lib.etagcore_match(
-        header, len(header), current, 0 if current is None else len(current), mode
+        header, len(header), ffi.NULL if current is None else current, 0 if current is None else len(current), mode
     )
 
 
@@ -41,7 +41,7 @@ def backend(request, monkeypatch):
     return request.param
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def raw_matchers():
     """Both raw matchers (bytes in, result codes out), for differential tests."""
     c = BACKENDS["c"]

@@ -1,0 +1,252 @@
+"""The matcher: RFC 9110 tables (both backends), Tornado mode against real Tornado, and
+differential runs proving the C and Python backends agree with each other and with the
+strict `etag` package."""
+
+import random
+from types import SimpleNamespace
+
+import etag as etag_oracle
+import pytest
+import tornado.web
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from tornado.httputil import HTTPHeaders
+
+from etagcore import ETag, InvalidETagError, if_match, if_none_match, if_range
+from etagcore import _match_py
+
+A = '"a"'
+
+# (If-None-Match header, current tag, condition). False means 304.
+IF_NONE_MATCH = [
+    ('"a"', A, False),
+    ('W/"a"', A, False),                       # weak comparison ignores W/
+    ('"a"', 'W/"a"', False),
+    ('W/"a"', 'W/"a"', False),
+    ('"b"', A, True),
+    ('"b", "a"', A, False),
+    ('"b",W/"a"', A, False),
+    ('\t"b" ,\t "a" ', A, False),
+    ('"a",,, ,"b"', A, False),                 # empty elements are ignored
+    (', ,"a",', A, False),
+    ('*', A, False),
+    (' * ', A, False),
+    (', *,', A, False),
+    ('*', None, True),                         # no current representation
+    ('"a"', None, True),
+    ('*, "a"', A, True),                       # "*" must stand alone: malformed -> full response
+    ('"a", *', A, True),
+    ('**', A, True),
+    ('"a" "b"', A, True),                      # missing comma: malformed even though "a" matches
+    ('"a""a"', A, True),
+    ('w/"a"', A, True),                        # W/ is case-sensitive
+    ('W/ "a"', A, True),
+    ('W/W/"a"', A, True),
+    ('"a', A, True),                           # unterminated
+    ('a', A, True),
+    ('"a"x', A, True),
+    ('"a b"', '"a"', True),                    # SP is not etagc
+    ('""', '""', False),                       # the empty tag is valid
+    ('""', A, True),
+    ('"\xe9\xff"', '"\xe9\xff"', False),       # obs-text
+    (b'"\xe9"', '"\xe9"', False),
+    ('"a\x00"', A, True),                      # control bytes
+    ('"a\x7f"', A, True),
+    ('"a"\r\n', A, True),
+    ('"\u0100"', A, True),                     # not Latin-1: cannot be a header, malformed
+    ('', A, True),
+    ('   ', A, True),
+    (['"x"', '"a"'], A, False),                # repeated lines
+    (['"x"', b'"a"'], A, False),
+    (['"a', 'b"'], '"a,b"', True),             # lines are combined with ", ": no tag spans them
+    ([], A, True),
+    (ETag("a"), A, False) if False else ('"a"', ETag("a"), False),
+    ('"a"', ETag("a", weak=True), False),
+]
+
+# (If-Match header, current, condition). False means 412.
+IF_MATCH = [
+    ('"a"', A, True),
+    ('"b", "a"', A, True),
+    ('W/"a"', A, False),                       # strong comparison
+    ('"a"', 'W/"a"', False),
+    ('W/"a"', 'W/"a"', False),
+    ('*', A, True),
+    ('*', 'W/"a"', True),
+    ('*', None, False),
+    ('"a"', None, False),
+    ('"a", junk', A, False),                   # malformed -> 412, even with a match
+    ('*, "a"', A, False),
+    ('', A, False),
+    ('"b"', A, False),
+    (['"b"', '"a"'], A, True),
+]
+
+IF_RANGE = [
+    ('"a"', A, True),
+    (' "a"\t', A, True),
+    ('W/"a"', A, False),
+    ('"a"', 'W/"a"', False),
+    ('"b"', A, False),
+    ('"a", "a"', A, False),                    # one tag only
+    ('"a",', A, False),
+    ('*', A, False),
+    ('Sun, 06 Nov 1994 08:49:37 GMT', A, False),
+    ('', A, False),
+    ('"a"', None, False),
+]
+
+
+@pytest.mark.parametrize("header, current, expected", IF_NONE_MATCH)
+def test_if_none_match(backend, header, current, expected):
+    assert if_none_match(header, current) is expected
+
+
+@pytest.mark.parametrize("header, current, expected", IF_MATCH)
+def test_if_match(backend, header, current, expected):
+    assert if_match(header, current) is expected
+
+
+@pytest.mark.parametrize("header, current, expected", IF_RANGE)
+def test_if_range(backend, header, current, expected):
+    assert if_range(header, current) is expected
+
+
+def test_absent_headers_hold(backend):
+    assert if_none_match(None, A) and if_match(None, A) and if_range(None, A)
+    assert if_none_match(None, A, mode="tornado")
+
+
+@pytest.mark.parametrize("current", ["a", '"a', 'w/"a"', '"a" ', '"\u0100"'])
+def test_invalid_current_tag_is_a_programming_error(backend, current):
+    with pytest.raises(InvalidETagError):
+        if_none_match('"a"', current)
+
+
+def test_bad_argument_types(backend):
+    with pytest.raises(TypeError):
+        if_none_match(42, A)  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        if_match('"a"', 42)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="mode must be 'rfc' or 'tornado'"):
+        if_none_match('"a"', A, mode="apache")  # type: ignore[arg-type]
+
+
+def test_every_single_byte_header_is_answered(backend):
+    for code in range(256):
+        for header in (bytes([code]), b'"a' + bytes([code]) + b'"', b'"a",' + bytes([code])):
+            assert isinstance(if_none_match(header, A), bool)
+            assert isinstance(if_match(header, A), bool)
+            assert isinstance(if_range(header, A), bool)
+
+
+def test_huge_hostile_headers_are_answered(backend):
+    hostile = [b'"' * (1 << 20), b"W/" * (1 << 19), b",\t" * (1 << 19), b'"a",' * (1 << 18),
+               b'W/"' + b"a" * (1 << 20), b"*" * (1 << 20)]
+    for header in hostile:
+        assert if_none_match(header, A) in (True, False)
+        assert if_none_match(header, A, mode="tornado") in (True, False)
+    assert if_none_match(b'"x", ' * (1 << 18) + b'"a"', A) is False
+
+
+# --- Tornado mode: the real tornado.web.RequestHandler.check_etag_header is the oracle.
+
+def tornado_check(lines, current):
+    request_headers = HTTPHeaders()
+    for line in lines:
+        request_headers.add("If-None-Match", line)
+    response_headers = HTTPHeaders()
+    if current is not None:
+        response_headers["Etag"] = current
+    handler = SimpleNamespace(_headers=response_headers, request=SimpleNamespace(headers=request_headers))
+    return tornado.web.RequestHandler.check_etag_header(handler)
+
+
+TORNADO_CASES = [
+    (['"a"'], A), (['W/"a"'], A), (['"a"'], 'W/"a"'), (["*"], A), (['"b", *'], A), (['*, "b"'], A),
+    (['xx"a"yy'], A), (['"a" "b"'], A), (['"a'], A), (['"a', 'b"'], '"a,b"'), (['"b"'], A), ([""], A),
+    (['"a"'], None), (['"a"'], ""), (["w/\"a\""], A), (['W/"a'], A), (['W/"a" *'], A), (['"\xe9"'], '"\xe9"'),
+    (['"a"'], "a"), (['a'], "a"), (["*"], "*"), (['"x" *'], "*"), (['W/W/"a"'], '"a"'), (['W/"*"'], '"*"'),
+]
+
+
+@pytest.mark.parametrize("lines, current", TORNADO_CASES)
+def test_tornado_mode_is_tornado(backend, lines, current):
+    expected = not tornado_check(lines, current)
+    header = lines[0] if len(lines) == 1 else lines
+    assert if_none_match(header, current, mode="tornado") is expected
+
+
+TORNADO_ALPHABET = st.sampled_from(['"', '"', "W", "/", "*", ",", " ", "a", "b", "w", "\xe9", "\t"])
+
+
+@given(lines=st.lists(st.text(TORNADO_ALPHABET, max_size=12), min_size=1, max_size=3),
+       current=st.one_of(st.none(), st.sampled_from(['"a"', 'W/"a"', '"b"', '""', '"a,b"', "*", "a", '"\xe9"'])))
+@settings(max_examples=3000, deadline=None)
+def test_tornado_mode_agrees_with_tornado_on_generated_headers(lines, current):
+    lines = [line.strip(" \t") for line in lines]  # as Tornado's header parser hands them over
+    assert if_none_match(lines, current, mode="tornado") is (not tornado_check(lines, current))
+
+
+# --- Differential: C against Python on raw bytes, every mode, and both against `etag`.
+
+INTERESTING = [b'"', b'"', b'"', b"W", b"/", b"W/", b"*", b",", b" ", b"\t", b"a", b"b", b"w", b"\x00", b"\x7f",
+               b"\x80", b"\xff", b"\r", b"\n", b"!", b"#", b"\\"]
+CURRENTS = [None, b'"a"', b'W/"a"', b'"b"', b'""', b'"\xff"', b"a", b'"a', b"", b"*", b'W/"a" ']
+MODES = [_match_py.WEAK_LIST, _match_py.STRONG_LIST, _match_py.STRONG_ONE, _match_py.TORNADO]
+
+
+def generated_headers(count, seed):
+    rng = random.Random(seed)
+    for _ in range(count):
+        yield b"".join(rng.choice(INTERESTING) for _ in range(rng.randrange(0, 14)))
+
+
+def test_c_and_python_agree_on_generated_headers(raw_matchers):
+    c_match, py_match = raw_matchers
+    checked = 0
+    for header in generated_headers(40_000, seed=9110):
+        for mode in MODES:
+            for flag in (0, _match_py.ABSENT):
+                current = CURRENTS[checked % len(CURRENTS)]
+                assert c_match(header, current, mode | flag) == py_match(header, current, mode | flag), (header, current, mode)
+                checked += 1
+    assert checked == 40_000 * 8
+
+
+@given(header=st.binary(max_size=40), current=st.sampled_from(CURRENTS), mode=st.sampled_from(MODES),
+       absent=st.booleans())
+@settings(max_examples=5000, deadline=None)
+def test_c_and_python_agree_on_arbitrary_bytes(raw_matchers, header, current, mode, absent):
+    c_match, py_match = raw_matchers
+    flags = mode | (_match_py.ABSENT if absent else 0)
+    assert c_match(header, current, flags) == py_match(header, current, flags)
+
+
+def test_bad_mode_is_reported_by_both(raw_matchers):
+    c_match, py_match = raw_matchers
+    assert c_match(b"", b'"a"', 7) == py_match(b"", b'"a"', 7) == _match_py.BAD_MODE
+
+
+def test_constants_match_the_c_header():
+    from etagcore import _matcher
+
+    lib = _matcher.lib
+    assert (lib.ETAGCORE_WEAK_LIST, lib.ETAGCORE_STRONG_LIST, lib.ETAGCORE_STRONG_ONE, lib.ETAGCORE_TORNADO,
+            lib.ETAGCORE_ABSENT) == (_match_py.WEAK_LIST, _match_py.STRONG_LIST, _match_py.STRONG_ONE,
+                                     _match_py.TORNADO, _match_py.ABSENT)
+    assert (lib.ETAGCORE_NO_MATCH, lib.ETAGCORE_MATCH, lib.ETAGCORE_MALFORMED_HEADER, lib.ETAGCORE_MALFORMED_CURRENT,
+            lib.ETAGCORE_BAD_MODE) == (_match_py.NO_MATCH, _match_py.MATCH, _match_py.MALFORMED_HEADER,
+                                       _match_py.MALFORMED_CURRENT, _match_py.BAD_MODE)
+
+
+def test_rfc_modes_agree_with_the_strict_etag_package(backend):
+    checked = 0
+    for raw in generated_headers(20_000, seed=7232):
+        header = raw.decode("latin-1")
+        for current in ('"a"', 'W/"a"', '""', None):
+            assert if_none_match(header, current) is etag_oracle.if_none_match(header, current), (header, current)
+            assert if_match(header, current) is etag_oracle.if_match(header, current), (header, current)
+            assert if_range(header, current) is etag_oracle.if_range(header, current), (header, current)
+            checked += 1
+    assert checked == 80_000
