@@ -72,7 +72,8 @@ def _match_tornado(header: bytes, current: bytes | None) -> int:
     return NO_MATCH
 
 
-def match(header: bytes, current: bytes | None, mode: int) -> int:
+def match(header: bytes, header_len: int, current: bytes | None, current_len: int, mode: int) -> int:
+    """Same signature and results as the C ``etagcore_match`` (the lengths are implied here)."""
     exists = not mode & ABSENT
     mode &= ~ABSENT
     if not exists:

@@ -10,9 +10,24 @@
  */
 #include "matcher.h"
 
+#include <stdint.h>
 #include <string.h>
 
 static int is_etagc(unsigned char c) { return c == 0x21 || (c >= 0x23 && c != 0x7F); }
+
+/* Eight bytes at a time: true when none of them can end or break an opaque tag, i.e. none is
+ * below 0x21, equal to 0x22 ('"') or equal to 0x7F (bytes >= 0x80 are obs-text and fine). */
+#define ONES UINT64_C(0x0101010101010101)
+#define HIGHS UINT64_C(0x8080808080808080)
+static int all_etagc8(const unsigned char *p) {
+    uint64_t v, lt21, quote, del;
+    memcpy(&v, p, 8);
+    /* per byte: high bit set in the result iff the byte (as 7-bit value, high bytes excluded) matches */
+    lt21 = (v - ONES * 0x21) & ~v & HIGHS;
+    quote = ((v ^ (ONES * 0x22)) - ONES) & ~(v ^ (ONES * 0x22)) & HIGHS;
+    del = ((v ^ (ONES * 0x7F)) - ONES) & ~(v ^ (ONES * 0x7F)) & HIGHS;
+    return (lt21 | quote | del) == 0;
+}
 
 static int is_ows(unsigned char c) { return c == ' ' || c == '\t'; }
 
@@ -35,6 +50,8 @@ static int parse_tag(const unsigned char *s, size_t n, size_t *pos, tag_t *out) 
         return 0;
     i++;
     out->opaque = s + i;
+    while (n - i >= 8 && all_etagc8(s + i))
+        i += 8;
     while (i < n && is_etagc(s[i]))
         i++;
     if (i >= n || s[i] != '"')

@@ -16,40 +16,41 @@ REQUIRE_C = os.environ.get("ETAGCORE_REQUIRE_C", "") not in ("", "0")
 os.environ["PYTHONSAFEPATH"] = "1"
 
 
-def _c_match():
-    try:
-        from etagcore._matcher import ffi, lib
-    except ImportError:
-        return None
-    return lambda header, current, mode: lib.etagcore_match(
-        header, len(header), ffi.NULL if current is None else current, 0 if current is None else len(current), mode
-    )
+try:
+    from etagcore._matcher import ffi, lib
+except ImportError:
+    ffi = lib = None
+
+# The matcher behind etagcore.if_*, as match.py installs it: (function, what stands for NULL).
+BACKENDS = {"python": (_match_py.match, None), "c": (lib.etagcore_match, ffi.NULL) if lib else None}
 
 
-BACKENDS = {"python": _match_py.match, "c": _c_match()}
+def _raw(impl, null):
+    """(header bytes, current bytes or None, mode) -> result code."""
+    return lambda h, c, mode: impl(h, len(h), null, 0, mode) if c is None else impl(h, len(h), c, len(c), mode)
 
 
 @pytest.fixture(params=["c", "python"])
 def backend(request, monkeypatch):
     """Swap the matcher behind etagcore.if_* for the duration of one test."""
-    impl = BACKENDS[request.param]
-    if impl is None:
+    chosen = BACKENDS[request.param]
+    if chosen is None:
         if REQUIRE_C:
             pytest.fail("ETAGCORE_REQUIRE_C=1 but the C matcher is not built")
         pytest.skip("C matcher not built")
-    monkeypatch.setattr(match, "_match", impl)
+    monkeypatch.setattr(match, "_match", chosen[0])
+    monkeypatch.setattr(match, "_NULL", chosen[1])
     return request.param
 
 
 @pytest.fixture(scope="session")
 def raw_matchers():
     """Both raw matchers (bytes in, result codes out), for differential tests."""
-    c = BACKENDS["c"]
-    if c is None:
+    if BACKENDS["c"] is None:
         if REQUIRE_C:
             pytest.fail("ETAGCORE_REQUIRE_C=1 but the C matcher is not built")
         pytest.skip("C matcher not built")
-    return c, BACKENDS["python"]
+    return _raw(*BACKENDS["c"]), _raw(*BACKENDS["python"])
 
 
 @pytest.fixture(autouse=True)
