@@ -72,8 +72,9 @@ def _match_tornado(header: bytes, current: bytes | None) -> int:
     return NO_MATCH
 
 
-def match(header: bytes, header_len: int, current: bytes | None, current_len: int, mode: int) -> int:
-    """Same signature and results as the C ``etagcore_match`` (the lengths are implied here)."""
+def match(header: bytes, header_len: int, current: bytes | None, mode: int) -> int:
+    """Same signature and results as the C ``etagcore_match``: the header length is implied
+    here, and *current* is read up to a NUL byte, as C reads it."""
     exists = not mode & ABSENT
     mode &= ~ABSENT
     if not exists:
@@ -82,6 +83,8 @@ def match(header: bytes, header_len: int, current: bytes | None, current_len: in
         return _match_tornado(header, current)
     if mode not in (WEAK_LIST, STRONG_LIST, STRONG_ONE):
         return BAD_MODE
+    if current is not None and b"\0" in current:
+        current = current[: current.index(b"\0")]
     if current is None:
         return _match_rfc(header, None, exists, mode)
     cur = _parse_current(current)

@@ -76,7 +76,7 @@ class ETag:
             return self._latin1
         except AttributeError:
             _set(self, "_latin1", self._text.encode("latin-1"))
-            return self._latin1
+            return self._latin1  # type: ignore[no-any-return]
 
     def strong_equals(self, other: ETag) -> bool:
         """RFC 9110 strong comparison: both strong and the same opaque value."""

@@ -28,8 +28,9 @@ __all__ = ["if_none_match", "if_match", "if_range", "matcher_backend", "HeaderVa
 
 HeaderValue = Union[str, bytes, Sequence[Union[str, bytes]], None]
 
-# Both backends take (header, header_len, current, current_len, mode); the C one is called
-# directly, with no Python frame in between: on a one-tag header the call overhead is the cost.
+# Both backends take (header, header_len, current, mode), *current* NUL-terminated (bytes are);
+# the C one is called directly, with no Python frame in between: on a one-tag header the call
+# overhead is most of the cost.
 _ext = _backend.load_extension("_matcher")
 if _ext is not None:
     _match = _ext.lib.etagcore_match
@@ -68,9 +69,11 @@ def _current_bytes(current: ETag | str | None) -> bytes | None:
         return current.header_bytes()
     if isinstance(current, str):
         try:
-            return current.encode("latin-1")
+            if "\0" not in current:
+                return current.encode("latin-1")
         except UnicodeEncodeError:
-            raise InvalidETagError(f"current tag {current!r} is not an entity-tag") from None
+            pass
+        raise InvalidETagError(f"current tag {current!r} is not an entity-tag")
     raise TypeError(f"current must be an ETag, its header text or None, not {type(current).__name__}")
 
 
@@ -83,7 +86,7 @@ def evaluate(header: str | bytes | Sequence[str | bytes], current: ETag | str | 
         c = current._latin1  # type: ignore[union-attr]
     except AttributeError:
         c = _current_bytes(current)
-    result = _match(h, len(h), _NULL, 0, mode) if c is None else _match(h, len(h), c, len(c), mode)
+    result = _match(h, len(h), _NULL if c is None else c, mode)
     if result == MALFORMED_CURRENT:
         raise InvalidETagError(f"current tag {current!r} is not an entity-tag (expected \"opaque\" or W/\"opaque\")")
     return result
@@ -96,9 +99,10 @@ def _tornado(header: str | bytes | Sequence[str | bytes], current: ETag | str | 
         header = _header_bytes(header, b",").decode("latin-1")
     h = header.encode("utf-8", "surrogatepass")
     if current is None:
-        return _match(h, len(h), _NULL, 0, TORNADO) != MATCH
-    c = str(current).encode("utf-8", "surrogatepass")
-    return _match(h, len(h), c, len(c), TORNADO) != MATCH
+        return _match(h, len(h), _NULL, TORNADO) != MATCH
+    if "\0" in str(current):  # Tornado refuses such a header value when it is set
+        raise InvalidETagError(f"current tag {current!r} contains NUL")
+    return _match(h, len(h), str(current).encode("utf-8", "surrogatepass"), TORNADO) != MATCH
 
 
 def if_none_match(header: HeaderValue, current: ETag | str | None, *, mode: Literal["rfc", "tornado"] = "rfc") -> bool:
@@ -106,6 +110,12 @@ def if_none_match(header: HeaderValue, current: ETag | str | None, *, mode: Lite
 
     ``mode="tornado"`` reproduces Tornado's ``check_etag_header`` decision exactly (negated).
     """
+    if type(header) is str and type(current) is ETag and mode == "rfc":  # the per-request hot path
+        h = header.encode("latin-1", "etagcore.del")
+        try:
+            return _match(h, len(h), current._latin1, 0) != 1  # WEAK_LIST, MATCH: literals save lookups
+        except AttributeError:
+            return _match(h, len(h), current.header_bytes(), 0) != 1
     if header is None:
         return True
     if mode == "rfc":
@@ -126,7 +136,7 @@ def if_range(header: HeaderValue, current: ETag | str | None) -> bool:
     """The If-Range condition, entity-tag form (strong comparison): False means ignore Range.
 
     A header that is not one entity-tag (an HTTP-date, say) gives False here; use
-    :func:`etagcore.evaluate_preconditions` for the date form.
+    :func:`etagcore.honour_range` for the date form.
     """
     if header is None:
         return True

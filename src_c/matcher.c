@@ -158,9 +158,9 @@ static int match_tornado(const unsigned char *s, size_t n, const unsigned char *
     return ETAGCORE_NO_MATCH;
 }
 
-int etagcore_match(const char *header, size_t header_len,
-                   const char *current, size_t current_len, int mode) {
+int etagcore_match(const char *header, size_t header_len, const char *current, int mode) {
     const unsigned char *h = (const unsigned char *)header, *c = (const unsigned char *)current;
+    size_t current_len = current ? strlen(current) : 0;
     int exists = !(mode & ETAGCORE_ABSENT);
     tag_t cur;
     size_t pos = 0;

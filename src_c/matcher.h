@@ -2,7 +2,9 @@
  *
  * Every function reads exactly `len` bytes, never past them, allocates nothing, and runs in
  * time linear in the header length. Headers are untrusted bytes; `current` is the server's
- * own tag as header text ("..." or W/"..."), or NULL when the representation has no tag.
+ * own tag as NUL-terminated header text ("..." or W/"..."; etagc excludes NUL), or NULL when
+ * the representation has no tag. (No length argument: every argument converted costs time on
+ * the Python side, and a Python bytes object is NUL-terminated already.)
  * With ETAGCORE_ABSENT in `mode` there is no current representation at all: "*" fails too.
  */
 #ifndef ETAGCORE_MATCHER_H
@@ -24,7 +26,6 @@
 #define ETAGCORE_MALFORMED_CURRENT (-2)
 #define ETAGCORE_BAD_MODE (-3)
 
-int etagcore_match(const char *header, size_t header_len,
-                   const char *current, size_t current_len, int mode);
+int etagcore_match(const char *header, size_t header_len, const char *current, int mode);
 
 #endif

@@ -27,7 +27,7 @@ BACKENDS = {"python": (_match_py.match, None), "c": (lib.etagcore_match, ffi.NUL
 
 def _raw(impl, null):
     """(header bytes, current bytes or None, mode) -> result code."""
-    return lambda h, c, mode: impl(h, len(h), null, 0, mode) if c is None else impl(h, len(h), c, len(c), mode)
+    return lambda h, c, mode: impl(h, len(h), null if c is None else c, mode)
 
 
 @pytest.fixture(params=["c", "python"])

@@ -117,7 +117,7 @@ def test_absent_headers_hold(backend):
     assert if_none_match(None, A, mode="tornado")
 
 
-@pytest.mark.parametrize("current", ["a", '"a', 'w/"a"', '"a" ', '"\u0100"'])
+@pytest.mark.parametrize("current", ["a", '"a', 'w/"a"', '"a" ', '"\u0100"', '"a"\0', '"a\0"'])
 def test_invalid_current_tag_is_a_programming_error(backend, current):
     with pytest.raises(InvalidETagError):
         if_none_match('"a"', current)
@@ -192,7 +192,7 @@ def test_tornado_mode_agrees_with_tornado_on_generated_headers(lines, current):
 
 INTERESTING = [b'"', b'"', b'"', b"W", b"/", b"W/", b"*", b",", b" ", b"\t", b"a", b"b", b"w", b"\x00", b"\x7f",
                b"\x80", b"\xff", b"\r", b"\n", b"!", b"#", b"\\"]
-CURRENTS = [None, b'"a"', b'W/"a"', b'"b"', b'""', b'"\xff"', b"a", b'"a', b"", b"*", b'W/"a" ']
+CURRENTS = [None, b'"a"', b'W/"a"', b'"b"', b'""', b'"\xff"', b"a", b'"a', b"", b"*", b'W/"a" ', b'"a"\0junk']
 MODES = [_match_py.WEAK_LIST, _match_py.STRONG_LIST, _match_py.STRONG_ONE, _match_py.TORNADO]
 
 
@@ -226,6 +226,11 @@ def test_c_and_python_agree_on_arbitrary_bytes(raw_matchers, header, current, mo
 def test_bad_mode_is_reported_by_both(raw_matchers):
     c_match, py_match = raw_matchers
     assert c_match(b"", b'"a"', 7) == py_match(b"", b'"a"', 7) == _match_py.BAD_MODE
+
+
+def test_tornado_mode_refuses_a_current_tag_with_nul(backend):
+    with pytest.raises(InvalidETagError):
+        if_none_match('"a"', '"a\0"', mode="tornado")
 
 
 def test_constants_match_the_c_header():

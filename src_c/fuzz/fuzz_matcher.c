@@ -2,8 +2,9 @@
  *
  * Input layout: byte 0 picks the mode and the "no representation" flag, byte 1 the length
  * of the current tag (taken from the end of the input), the rest is the header. The header
- * and the tag are copied into buffers of exactly their size, so AddressSanitizer flags any
- * read past either. Besides memory errors it checks the result codes and that the
+ * is copied into a buffer of exactly its size and the tag into one of its size plus the NUL
+ * terminator, so AddressSanitizer flags any read past either. A tag with a NUL inside is
+ * read up to that NUL, as the API says. Besides memory errors it checks the result codes and that the
  * RFC modes agree on well-formed inputs (a weak match whenever a strong one is found).
  */
 #include <stdint.h>
@@ -14,11 +15,12 @@
 
 static int run(const uint8_t *h, size_t hn, const uint8_t *c, size_t cn, int null_current, int mode) {
     char *header = malloc(hn ? hn : 1);
-    char *current = malloc(cn ? cn : 1);
+    char *current = malloc(cn + 1);
     int r;
     memcpy(header, h, hn);
     memcpy(current, c, cn);
-    r = etagcore_match(header, hn, null_current ? NULL : current, cn, mode);
+    current[cn] = 0;
+    r = etagcore_match(header, hn, null_current ? NULL : current, mode);
     free(header);
     free(current);
     return r;
