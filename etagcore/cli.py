@@ -23,7 +23,7 @@ STDIN_CHUNK = 1 << 16
 
 
 def _stdin_chunks() -> Iterator[bytes]:
-    read = sys.stdin.buffer.read1
+    read = sys.stdin.buffer.read1  # type: ignore[union-attr]
     while chunk := read(STDIN_CHUNK):
         yield chunk
 

@@ -36,6 +36,8 @@ class ETag:
 
     opaque: str
     weak: bool
+    _text: str
+    _latin1: bytes
 
     def __init__(self, opaque: str, weak: bool = False) -> None:
         if not isinstance(opaque, str):
@@ -76,7 +78,7 @@ class ETag:
             return self._latin1
         except AttributeError:
             _set(self, "_latin1", self._text.encode("latin-1"))
-            return self._latin1  # type: ignore[no-any-return]
+            return self._latin1
 
     def strong_equals(self, other: ETag) -> bool:
         """RFC 9110 strong comparison: both strong and the same opaque value."""
@@ -95,7 +97,7 @@ class ETag:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, ETag):
             return NotImplemented
-        return self._text == other._text  # type: ignore[attr-defined]
+        return self._text == other._text
 
     def __hash__(self) -> int:
         return hash(self._text)

@@ -49,7 +49,12 @@ def matcher_backend() -> Literal["c", "python"]:
 
 # A character above 0xFF cannot come off the wire; it becomes DEL, which is not etagc,
 # so the header is malformed rather than accidentally valid.
-codecs.register_error("etagcore.del", lambda e: ("\x7f" * (e.end - e.start), e.end))  # type: ignore[arg-type,return-value]
+def _to_del(error: UnicodeError) -> tuple[str, int]:
+    assert isinstance(error, UnicodeEncodeError)
+    return "\x7f" * (error.end - error.start), error.end
+
+
+codecs.register_error("etagcore.del", _to_del)
 
 
 def _header_bytes(header: str | bytes | Sequence[str | bytes], separator: bytes) -> bytes:
@@ -58,7 +63,7 @@ def _header_bytes(header: str | bytes | Sequence[str | bytes], separator: bytes)
     if isinstance(header, (bytes, bytearray, memoryview)):
         return bytes(header)
     if isinstance(header, Sequence):
-        return separator.join(_header_bytes(line, separator) for line in header)
+        return separator.join(_header_bytes(line, separator) for line in header)  # type: ignore[arg-type]
     raise TypeError(f"header must be str, bytes, a list of field lines or None, not {type(header).__name__}")
 
 

@@ -38,7 +38,7 @@ class Blake3Strategy(HashStrategy):
         else:
             self.threads = _options.parse_int(self.name, "threads", threads, 1, 256)
         self._length = self.bits // 8
-        self._max_threads = 1 if self.threads == "auto" else self.threads
+        self._max_threads = self.threads if isinstance(self.threads, int) else 1
 
     def _hasher(self, data: Buffer = b"", /) -> Any:
         return blake3.blake3(data, max_threads=self._max_threads)
