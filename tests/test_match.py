@@ -60,7 +60,7 @@ IF_NONE_MATCH = [
     (['"x"', b'"a"'], A, False),
     (['"a', 'b"'], '"a,b"', True),             # lines are combined with ", ": no tag spans them
     ([], A, True),
-    (ETag("a"), A, False) if False else ('"a"', ETag("a"), False),
+    ('"a"', ETag("a"), False),
     ('"a"', ETag("a", weak=True), False),
 ]
 
