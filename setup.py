@@ -5,6 +5,10 @@ import sys
 sys.path.insert(0, "src_c")
 from build_c import cmdclass  # noqa: E402
 
-from setuptools import setup  # noqa: E402
+from setuptools import Extension, setup  # noqa: E402
 
-setup(cffi_modules=["src_c/build_matcher.py:ffibuilder"], cmdclass=cmdclass)
+setup(
+    cffi_modules=["src_c/build_matcher.py:ffibuilder"],
+    ext_modules=[Extension("etagcore._gather", ["src_c/gather.c"], extra_compile_args=["-O2"])],
+    cmdclass=cmdclass,
+)
