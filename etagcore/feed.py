@@ -36,14 +36,6 @@ def chunk_type_error(chunk: object) -> TypeError:
     return TypeError(f"chunks must be bytes-like objects (bytes, bytearray, memoryview, mmap), not {type(chunk).__name__}")
 
 
-def _is_buffer(obj: object) -> bool:
-    try:
-        memoryview(obj).release()  # type: ignore[arg-type]
-    except TypeError:
-        return False
-    return True
-
-
 def update_many(hasher: _Hasher, chunks: Iterable[Buffer]) -> None:
     """Feed every chunk, in order: the same bytes as ``hasher.update(c)`` for each, in fewer calls.
 
@@ -90,14 +82,19 @@ def update_body(hasher: _Hasher, body: Buffer | Iterable[Buffer]) -> None:
     """Feed a whole body: one bytes-like object, or an iterable of chunks."""
     if isinstance(body, (bytes, bytearray, memoryview)):
         hasher.update(body)
+    elif type(body) in (list, tuple):  # before the buffer probe, which raises for them
+        update_many(hasher, body)
     elif isinstance(body, str):
         raise TypeError("str bodies are not accepted: encode them first, e.g. body.encode('utf-8')")
-    elif _is_buffer(body):
-        with memoryview(body) as view:  # type: ignore[arg-type]
-            hasher.update(view)
-    elif type(body) in (list, tuple):
-        update_many(hasher, body)
     else:
+        try:
+            view = memoryview(body)  # type: ignore[arg-type]
+        except TypeError:
+            view = None
+        if view is not None:
+            with view:
+                hasher.update(view)
+            return
         try:
             chunks = iter(body)  # type: ignore[call-overload]
         except TypeError:
