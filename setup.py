@@ -9,6 +9,9 @@ from setuptools import Extension, setup  # noqa: E402
 
 setup(
     cffi_modules=["src_c/build_matcher.py:ffibuilder"],
-    ext_modules=[Extension("etagcore._gather", ["src_c/gather.c"], extra_compile_args=["-O2"])],
+    ext_modules=[
+        Extension("etagcore._gather", ["src_c/gather.c"], extra_compile_args=["-O2"]),
+        Extension("etagcore._etag", ["src_c/etag_base.c"], extra_compile_args=["-O2"]),
+    ],
     cmdclass=cmdclass,
 )

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from typing import Final
 
+from . import _backend
 from .errors import InvalidETagError
 
 __all__ = ["ETag"]
@@ -24,13 +25,8 @@ _OPAQUE_RE: Final = re.compile(f"[{_ETAGC}]*")
 _ENTITY_TAG_RE: Final = re.compile(f'[ \\t]*(W/)?"([{_ETAGC}]*)"[ \\t]*')
 
 
-class ETag:
-    """An HTTP entity-tag: an opaque string and a weak flag.
-
-    ``str(tag)`` is the header value (``"…"`` or ``W/"…"``). Instances are immutable and
-    hashable; two tags are equal when both the opaque value and the weak flag are equal.
-    Use :meth:`strong_equals` / :meth:`weak_equals` for the RFC 9110 comparisons.
-    """
+class _ETagBase:
+    """Pure-Python storage of ETag; the C build's ``etagcore._etag.ETagBase`` has the same slots."""
 
     __slots__ = ("opaque", "weak", "_text", "_latin1")
 
@@ -38,6 +34,28 @@ class ETag:
     weak: bool
     _text: str
     _latin1: bytes
+
+    @classmethod
+    def _trusted(cls, opaque: str, weak: bool) -> ETag:
+        """Build a tag from an opaque value already known to be valid (strategies' hot path)."""
+        tag = object.__new__(cls)
+        _init(tag, opaque, weak)
+        return tag  # type: ignore[return-value]
+
+
+_etag = _backend.load_extension("_etag")
+_Base: type[_ETagBase] = _ETagBase if _etag is None else _etag.ETagBase
+
+
+class ETag(_Base):  # type: ignore[valid-type,misc]
+    """An HTTP entity-tag: an opaque string and a weak flag.
+
+    ``str(tag)`` is the header value (``"…"`` or ``W/"…"``). Instances are immutable and
+    hashable; two tags are equal when both the opaque value and the weak flag are equal.
+    Use :meth:`strong_equals` / :meth:`weak_equals` for the RFC 9110 comparisons.
+    """
+
+    __slots__ = ()
 
     def __init__(self, opaque: str, weak: bool = False) -> None:
         if not isinstance(opaque, str):
@@ -49,13 +67,6 @@ class ETag:
                 "0x21, 0x23-0x7E and 0x80-0xFF (no spaces, quotes or control characters)"
             )
         _init(self, opaque, bool(weak))
-
-    @classmethod
-    def _trusted(cls, opaque: str, weak: bool) -> ETag:
-        """Build a tag from an opaque value already known to be valid (strategies' hot path)."""
-        tag = object.__new__(cls)
-        _init(tag, opaque, weak)
-        return tag
 
     @classmethod
     def parse(cls, text: str | bytes) -> ETag:

@@ -13,12 +13,14 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
-from . import _options
+from . import _backend, _options
 from ._types import Buffer, StrPath
 from .etag import ETag
 from .feed import chunk_type_error, update_body, update_many
 
 __all__ = ["Strategy", "Tagger", "BaseStrategy", "HashStrategy", "HashTagger"]
+
+_etag = _backend.load_extension("_etag")
 
 
 @runtime_checkable
@@ -106,18 +108,35 @@ class HashStrategy(BaseStrategy):
     """Base of the content-hash strategies: options ``encoding`` (hex | base64url) and ``weak``.
 
     Subclasses provide :meth:`_hasher` and, where the digest size is configurable,
-    :meth:`_digest` / :meth:`_hexdigest`.
+    :meth:`_digest` / :meth:`_hexdigest`; ``_HEX_FUNCTION`` where the library has a one-call
+    hex digest.
     """
 
     OPTIONS: ClassVar[dict[str, str]] = {
         "encoding": "hex (default) or base64url (RFC 4648 section 5, unpadded)",
         "weak": "true or false (default): emit W/\"...\" tags",
     }
+    _HEX_FUNCTION: ClassVar[Callable[[Buffer], str] | None] = None
 
     def __init__(self, *, encoding: str = "hex", weak: bool | str = False) -> None:
         self.encoding = _options.parse_choice(self.name, "encoding", encoding, ("hex", "base64url"))
         self.weak = _options.parse_bool(self.name, "weak", weak)
-        self._finish = self._finish_hex if self.encoding == "hex" else self._finish_base64url
+        self._opaque: Callable[[Any], str] = self._hexdigest if self.encoding == "hex" else self._base64url
+        # The opaque text of a whole buffer in the fewest calls: on small bodies the calls are the cost.
+        self._prototype = None
+        if self.encoding != "hex":
+            self._oneshot: Callable[[Buffer], str] = self._opaque_of_buffer
+        elif self._HEX_FUNCTION is not None:
+            self._oneshot = self._HEX_FUNCTION
+        elif type(self)._hexdigest is HashStrategy._hexdigest:
+            self._prototype = self._hasher()  # copied, never updated
+            self._oneshot = self._copy_update_hexdigest
+        else:
+            self._oneshot = self._opaque_of_buffer
+        if _etag is not None and type(self).tag is HashStrategy.tag:  # the same tag(), as one C call
+            self.tag = _etag.OneShotTag(  # type: ignore[method-assign]
+                ETag, self._oneshot, self._prototype, self.weak, self._tag_other
+            )
 
     @abstractmethod
     def _hasher(self, data: Buffer = b"", /) -> Any:
@@ -129,12 +148,19 @@ class HashStrategy(BaseStrategy):
     def _hexdigest(self, hasher: Any) -> str:
         return hasher.hexdigest()
 
-    def _finish_hex(self, hasher: Any) -> ETag:
-        return ETag._trusted(self._hexdigest(hasher), self.weak)
+    def _base64url(self, hasher: Any) -> str:
+        return base64.urlsafe_b64encode(self._digest(hasher)).rstrip(b"=").decode("ascii")
 
-    def _finish_base64url(self, hasher: Any) -> ETag:
-        text = base64.urlsafe_b64encode(self._digest(hasher)).rstrip(b"=").decode("ascii")
-        return ETag._trusted(text, self.weak)
+    def _opaque_of_buffer(self, body: Buffer) -> str:
+        return self._opaque(self._hasher(body))
+
+    def _copy_update_hexdigest(self, body: Buffer) -> str:
+        hasher = self._prototype.copy()  # type: ignore[attr-defined]
+        hasher.update(body)
+        return hasher.hexdigest()  # type: ignore[no-any-return]
+
+    def _finish(self, hasher: Any) -> ETag:
+        return _trusted(self._opaque(hasher), self.weak)
 
     def _config(self) -> dict[str, Any]:
         return {"encoding": self.encoding, "weak": self.weak}
@@ -143,8 +169,14 @@ class HashStrategy(BaseStrategy):
         return HashTagger(self._hasher(), self._finish)
 
     def tag(self, body: Buffer | Iterable[Buffer], /) -> ETag:
-        if isinstance(body, (bytes, bytearray, memoryview)):
-            return self._finish(self._hasher(body))
+        if type(body) is bytes or isinstance(body, (bytearray, memoryview)):
+            return _trusted(self._oneshot(body), self.weak)
+        return self._tag_other(body)
+
+    def _tag_other(self, body: Buffer | Iterable[Buffer], /) -> ETag:
         hasher = self._hasher()
         update_body(hasher, body)
-        return self._finish(hasher)
+        return _trusted(self._opaque(hasher), self.weak)
+
+
+_trusted = ETag._trusted

@@ -1,8 +1,10 @@
+import gc
 import pickle
 
 import pytest
 
 from etagcore import ETag, InvalidETagError
+from etagcore import etag as etag_module
 
 
 def test_strong_and_weak_header_text():
@@ -83,3 +85,33 @@ def test_immutable_and_picklable():
         tag.opaque = "b"  # type: ignore[misc]
     assert pickle.loads(pickle.dumps(tag)) == tag
     assert repr(tag) == "ETag('a', weak=True)"
+
+
+@pytest.mark.parametrize("opaque", ["", "abc", "\x80\xff", "a" * 1000])
+@pytest.mark.parametrize("weak", [False, True])
+def test_trusted_builds_the_same_tag_as_the_constructor(opaque, weak):
+    tag = ETag._trusted(opaque, weak)
+    assert type(tag) is ETag
+    assert tag == ETag(opaque, weak)
+    assert (tag.opaque, tag.weak, str(tag)) == (opaque, weak, f'W/"{opaque}"' if weak else f'"{opaque}"')
+    assert tag.header_bytes() == str(tag).encode("latin-1")
+    with pytest.raises(AttributeError):
+        tag.weak = not weak  # type: ignore[misc]
+
+
+def test_tags_hold_no_cycles_and_are_left_to_reference_counting():
+    # the C build untracks plain tags from the GC; subclasses that can hold anything stay tracked
+    class Annotated(ETag):
+        pass
+
+    plain, annotated = ETag._trusted("a", False), Annotated._trusted("a", False)
+    if etag_module._etag is not None:
+        assert not gc.is_tracked(plain)
+    object.__setattr__(annotated, "note", annotated)  # a cycle the collector must be able to see
+    assert gc.is_tracked(annotated)
+
+
+@pytest.mark.skipif(etag_module._etag is None, reason="C ETag not built")
+def test_c_trusted_refuses_a_non_str_opaque_instead_of_crashing():
+    with pytest.raises(TypeError):
+        ETag._trusted(b"abc", False)  # type: ignore[arg-type]

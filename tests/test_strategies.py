@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 import etagcore
 from etagcore import ETag, UnsupportedBodyError, get_strategy
+from etagcore.strategy import HashStrategy
 
 CONTENT = ["sha1", "blake3", "xxh3-64", "xxh3-128", "xxh64"]
 
@@ -210,3 +211,39 @@ def test_plugin_base_class_gives_tag_and_tag_file(tmp_path):
     path.write_bytes(b"12345")
     assert Length().tag([b"ab", b"c"]) == ETag("3")
     assert Length().tag_file(path) == ETag("5")
+
+
+@pytest.mark.parametrize("spec", [*CONTENT, "sha1:weak=true", "xxh3-128:encoding=base64url", "blake3:bits=256"])
+@pytest.mark.parametrize("body", [b"", b"x" * 100, bytearray(b"abc"), memoryview(b"abcdef")[1:4], [b"abc"], (b"abc",),
+                                  [bytearray(b"ab")], [memoryview(b"ab")], [b"a", b"bc"], [], [b"x" * 70000]])
+def test_fast_tag_is_the_python_tag(spec, body):
+    # the C one-call tag() of the hash strategies against the Python method it stands in for
+    strategy = get_strategy(spec)
+    expected = HashStrategy.tag(strategy, body)
+    assert strategy.tag(body) == expected
+    assert strategy.tag(body).weak is expected.weak
+    whole = b"".join(bytes(c) for c in body) if isinstance(body, (list, tuple)) else bytes(body)
+    tagger = strategy.new()
+    tagger.update(whole)
+    assert tagger.etag() == expected
+
+
+@pytest.mark.parametrize("name", CONTENT)
+def test_one_chunk_list_errors_are_the_general_ones(name):
+    strategy = get_strategy(name)
+    with pytest.raises(TypeError, match="encode"):
+        strategy.tag(["text"])
+    with pytest.raises(TypeError, match="chunks must be bytes-like objects.*int"):
+        strategy.tag((5,))
+    with pytest.raises(TypeError):
+        strategy.tag()
+    with pytest.raises(TypeError):
+        strategy.tag(b"a", b"b")
+
+
+def test_subclass_overriding_tag_keeps_its_override():
+    class Shouting(type(get_strategy("xxh3-64"))):
+        def tag(self, body, /):
+            return ETag("LOUD")
+
+    assert Shouting().tag(b"abc") == ETag("LOUD")

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any, ClassVar
 
 import blake3
 
 from .. import _options
 from .._types import Buffer
-from ..etag import ETag
 from ..strategy import HashStrategy
 
 __all__ = ["Blake3Strategy"]
@@ -41,7 +39,10 @@ class Blake3Strategy(HashStrategy):
         self._max_threads = self.threads if isinstance(self.threads, int) else 1
 
     def _hasher(self, data: Buffer = b"", /) -> Any:
-        return blake3.blake3(data, max_threads=self._max_threads)
+        threads = self._max_threads
+        if self.threads == "auto" and memoryview(data).nbytes >= THREADED_MIN_BYTES:
+            threads = blake3.blake3.AUTO
+        return blake3.blake3(data, max_threads=threads)
 
     def _digest(self, hasher: Any) -> bytes:
         return hasher.digest(self._length)
@@ -51,9 +52,3 @@ class Blake3Strategy(HashStrategy):
 
     def _config(self) -> dict[str, Any]:
         return {"bits": self.bits, "threads": self.threads, **super()._config()}
-
-    def tag(self, body: Buffer | Iterable[Buffer], /) -> ETag:
-        if self.threads == "auto" and isinstance(body, (bytes, bytearray, memoryview)):
-            if memoryview(body).nbytes >= THREADED_MIN_BYTES:
-                return self._finish(blake3.blake3(body, max_threads=blake3.blake3.AUTO))
-        return super().tag(body)

@@ -37,12 +37,12 @@ def apache_etag(
     values = {"inode": inode, "size": size, "mtime": mtime_us}
     wanted = set(components)
     opaque = "-".join(format(values[name] & _U64, "x") for name in COMPONENTS if name in wanted)
-    return ETag._trusted(opaque, weak=not now_us - mtime_us > _USEC_PER_SEC)
+    return ETag._trusted(opaque, not now_us - mtime_us > _USEC_PER_SEC)
 
 
 def nginx_etag(*, size: int, mtime_s: int) -> ETag:
     """nginx's ETag for a file of *size* bytes modified at *mtime_s* (seconds)."""
-    return ETag._trusted(f"{mtime_s:x}-{size:x}", weak=False)
+    return ETag._trusted(f"{mtime_s:x}-{size:x}", False)
 
 
 def _parse_components(value: object) -> tuple[str, ...]:

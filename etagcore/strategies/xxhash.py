@@ -16,6 +16,7 @@ class XXH3_64Strategy(HashStrategy):
 
     name: ClassVar[str] = "xxh3-64"
     _hasher = staticmethod(xxhash.xxh3_64)  # type: ignore[assignment]
+    _HEX_FUNCTION = staticmethod(xxhash.xxh3_64_hexdigest)
 
 
 class XXH3_128Strategy(HashStrategy):
@@ -23,6 +24,7 @@ class XXH3_128Strategy(HashStrategy):
 
     name: ClassVar[str] = "xxh3-128"
     _hasher = staticmethod(xxhash.xxh3_128)  # type: ignore[assignment]
+    _HEX_FUNCTION = staticmethod(xxhash.xxh3_128_hexdigest)
 
 
 class XXH64Strategy(HashStrategy):
@@ -30,3 +32,4 @@ class XXH64Strategy(HashStrategy):
 
     name: ClassVar[str] = "xxh64"
     _hasher = staticmethod(xxhash.xxh64)  # type: ignore[assignment]
+    _HEX_FUNCTION = staticmethod(xxhash.xxh64_hexdigest)
