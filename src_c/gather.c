@@ -8,6 +8,11 @@
  * from a small pool (touched only with the GIL held), so a call does not pay for fresh pages.
  * update() gets a memoryview of the slab that is released right after; if the hash object kept
  * an export of it, release fails and that slab is never reused.
+ *
+ * No second thread: a helper hashing one slab while this thread fills the next was built and
+ * measured (64 MiB of 64-byte chunks, sha1): each 1 MiB hand-over costs four thread wake-ups and
+ * two GIL transfers, about 120 us on a 2-vCPU VM, which ate what the overlap saved (51 ms either
+ * way). Walking the chunks is bound by memory reads; prefetching is what helped.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -15,6 +20,15 @@
 
 #define SLAB_SIZE (1 << 20)
 #define POOL_SIZE 4
+
+/* Chunk objects are read from memory at random-ish places: ask for the object a few chunks
+ * ahead (its header and first data line) while copying this one. Measured on 64-byte chunks. */
+#define PREFETCH_AHEAD 16
+#if defined(__GNUC__) || defined(__clang__)
+#define PREFETCH(p) __builtin_prefetch(p)
+#else
+#define PREFETCH(p) ((void)(p))
+#endif
 
 static char *pool[POOL_SIZE]; /* spare slabs; the GIL guards them */
 static int pooled;
@@ -100,6 +114,18 @@ static PyObject *update_many(PyObject *module, PyObject *const *args, Py_ssize_t
     for (i = 0; i < PySequence_Fast_GET_SIZE(seq); i++) {
         PyObject *chunk = PySequence_Fast_GET_ITEM(seq, i);
         const char *data;
+        if (i + PREFETCH_AHEAD < PySequence_Fast_GET_SIZE(seq)) {
+            const char *ahead = (const char *)PySequence_Fast_GET_ITEM(seq, i + PREFETCH_AHEAD);
+            PREFETCH(ahead);
+            PREFETCH(ahead + 64);
+        }
+        /* The hot case, a small bytes object that fits: no reference, no Python code runs. */
+        if (PyBytes_CheckExact(chunk) && PyBytes_GET_SIZE(chunk) < direct_min &&
+            used + PyBytes_GET_SIZE(chunk) <= SLAB_SIZE) {
+            memcpy(slab + used, PyBytes_AS_STRING(chunk), (size_t)PyBytes_GET_SIZE(chunk));
+            used += PyBytes_GET_SIZE(chunk);
+            continue;
+        }
         Py_ssize_t len;
         Py_buffer view;
         int have_view = 0;
