@@ -1,4 +1,4 @@
-"""The ``etagcore`` command: ``tag``, ``strategies``, ``demo``.
+"""The ``etagcore`` command: ``tag``, ``strategies``, ``demo``, ``bench``.
 
 Exit status follows coreutils: 0 on success, 1 when some file could not be tagged (the others
 are still printed), 2 for usage errors such as a bad ``--strategy``. Errors go to stderr.
@@ -108,6 +108,40 @@ def _cmd_demo(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     return 0
 
 
+def _cmd_bench(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    try:
+        from tqdm import tqdm
+
+        from .benchmark import cases, report, run
+    except ImportError as exc:
+        print(f"{PROG}: bench needs the bench extra ({exc.name} is missing): pip install 'etagcore[bench]'",
+              file=sys.stderr)
+        return 2
+    plan = cases.PLANS["full" if args.full else "quick"]
+    algorithms = tuple(a.strip() for a in args.algorithms.split(",") if a.strip())
+    unknown = [a for a in algorithms if a not in cases.ALGORITHMS]
+    if unknown or not algorithms:
+        parser.error(f"--algorithms: unknown {', '.join(unknown) or '(none given)'}; "
+                     f"choose from {', '.join(cases.ALGORITHMS)}")
+    os.makedirs(args.output_dir, exist_ok=True)
+    print(f"etagcore {__version__} bench ({plan.name}): {', '.join(algorithms)}; "
+          f"matcher {matcher_backend()}, environment in the JSON", file=sys.stderr)
+    results = []
+    with tqdm(total=run.count(plan, algorithms), unit="case", file=sys.stderr, dynamic_ncols=True, disable=None) as bar:
+        for result in run.run(plan, algorithms, on_step=bar.set_description_str):
+            results.append(result)
+            bar.update()
+    print(report.to_text(results))
+    json_path = os.path.join(args.output_dir, "bench.json")
+    report.write_json(json_path, plan, results)
+    print(f"\nresults: {json_path}")
+    if not args.no_plot:
+        png_path = os.path.join(args.output_dir, "bench.png")
+        report.plot(png_path, results)
+        print(f"plot:    {png_path}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=PROG, description="Fast, correct HTTP entity-tags.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -127,6 +161,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="tag sample bodies and a file with every strategy and print a table")
     demo.set_defaults(run=_cmd_demo)
+
+    bench = sub.add_parser("bench", help="compare strategies and peers on small, large and fragmented bodies")
+    bench.add_argument("--full", action="store_true",
+                       help="bodies up to 256 MiB and 64 MiB in chunks (default: the quick plan, up to 16 MiB)")
+    bench.add_argument("--algorithms", default="sha1,blake3,xxh3-128,xxh3-64,xxh64", metavar="LIST",
+                       help="comma-separated (default: all content hashes)")
+    bench.add_argument("--output-dir", "-o", default="bench-results", metavar="DIR",
+                       help="where bench.json and bench.png go (default: ./bench-results)")
+    bench.add_argument("--no-plot", action="store_true", help="skip the PNG (no matplotlib needed)")
+    bench.set_defaults(run=_cmd_bench)
     return parser
 
 

@@ -16,7 +16,7 @@ from typing import Any, ClassVar, Protocol, runtime_checkable
 from . import _backend, _options
 from ._types import Buffer, StrPath
 from .etag import ETag
-from .feed import chunk_type_error, update_body, update_many
+from .feed import DIRECT_MIN, chunk_type_error, update_body, update_many
 
 __all__ = ["Strategy", "Tagger", "BaseStrategy", "HashStrategy", "HashTagger"]
 
@@ -82,11 +82,12 @@ class BaseStrategy(ABC):
 class HashTagger:
     """A :class:`Tagger` over a hash object with PEP 452 ``update`` / ``digest`` / ``copy``."""
 
-    __slots__ = ("_hasher", "_finish")
+    __slots__ = ("_hasher", "_finish", "_direct_min")
 
-    def __init__(self, hasher: Any, finish: Callable[[Any], ETag]) -> None:
+    def __init__(self, hasher: Any, finish: Callable[[Any], ETag], direct_min: int = DIRECT_MIN) -> None:
         self._hasher = hasher
         self._finish = finish
+        self._direct_min = direct_min
 
     def update(self, chunk: Buffer, /) -> None:
         try:
@@ -95,13 +96,13 @@ class HashTagger:
             raise chunk_type_error(chunk) from None
 
     def update_many(self, chunks: Iterable[Buffer], /) -> None:
-        update_many(self._hasher, chunks)
+        update_many(self._hasher, chunks, self._direct_min)
 
     def etag(self) -> ETag:
         return self._finish(self._hasher)
 
     def copy(self) -> HashTagger:
-        return HashTagger(self._hasher.copy(), self._finish)
+        return HashTagger(self._hasher.copy(), self._finish, self._direct_min)
 
 
 class HashStrategy(BaseStrategy):
@@ -117,6 +118,7 @@ class HashStrategy(BaseStrategy):
         "weak": "true or false (default): emit W/\"...\" tags",
     }
     _HEX_FUNCTION: ClassVar[Callable[[Buffer], str] | None] = None
+    _DIRECT_MIN: ClassVar[int] = DIRECT_MIN  # chunks smaller than this are gathered (see feed.py)
 
     def __init__(self, *, encoding: str = "hex", weak: bool | str = False) -> None:
         self.encoding = _options.parse_choice(self.name, "encoding", encoding, ("hex", "base64url"))
@@ -166,7 +168,7 @@ class HashStrategy(BaseStrategy):
         return {"encoding": self.encoding, "weak": self.weak}
 
     def new(self) -> HashTagger:
-        return HashTagger(self._hasher(), self._finish)
+        return HashTagger(self._hasher(), self._finish, self._DIRECT_MIN)
 
     def tag(self, body: Buffer | Iterable[Buffer], /) -> ETag:
         if type(body) is bytes or isinstance(body, (bytearray, memoryview)):
@@ -175,7 +177,7 @@ class HashStrategy(BaseStrategy):
 
     def _tag_other(self, body: Buffer | Iterable[Buffer], /) -> ETag:
         hasher = self._hasher()
-        update_body(hasher, body)
+        update_body(hasher, body, self._DIRECT_MIN)
         return _trusted(self._opaque(hasher), self.weak)
 
 

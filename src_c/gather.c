@@ -4,10 +4,11 @@
  * objects. cffi cannot take a list of buffers without converting every element on the Python
  * side (hundreds of ns a chunk, measured), while reading PyBytes_AS_STRING here costs a few ns.
  * Small chunks are copied into a 1 MiB slab and handed to update() once the slab fills; chunks
- * of at least `direct_min` bytes are handed over as they are, with no copy. Slabs are reused
- * from a small pool (touched only with the GIL held), so a call does not pay for fresh pages.
- * update() gets a memoryview of the slab that is released right after; if the hash object kept
- * an export of it, release fails and that slab is never reused.
+ * of at least `direct_min` bytes are handed over as they are, with no copy. A slab is one
+ * malloc per call (glibc serves repeated 1 MiB requests from its heap once one is freed, so no
+ * fresh page faults: measured, a pool of slabs was no faster). update() gets a memoryview of
+ * the slab that is released right after; if the hash object kept an export of it, release
+ * fails and the slab is never written again (nor freed).
  *
  * No second thread: a helper hashing one slab while this thread fills the next was built and
  * measured (64 MiB of 64-byte chunks, sha1): each 1 MiB hand-over costs four thread wake-ups and
@@ -19,7 +20,7 @@
 #include <string.h>
 
 #define SLAB_SIZE (1 << 20)
-#define POOL_SIZE 4
+#define SMALL_FLUSH 4096 /* up to this, update() gets a bytes copy: cheaper than a memoryview */
 
 /* Chunk objects are read from memory at random-ish places: ask for the object a few chunks
  * ahead (its header and first data line) while copying this one. Measured on 64-byte chunks. */
@@ -30,18 +31,6 @@
 #define PREFETCH(p) ((void)(p))
 #endif
 
-static char *pool[POOL_SIZE]; /* spare slabs; the GIL guards them */
-static int pooled;
-
-static char *take_slab(void) { return pooled ? pool[--pooled] : PyMem_RawMalloc(SLAB_SIZE); }
-
-static void give_back(char *slab) {
-    if (pooled < POOL_SIZE)
-        pool[pooled++] = slab;
-    else
-        PyMem_RawFree(slab);
-}
-
 /* Hand the gathered bytes to update(). Sets *kept when the callee kept a view of the slab:
  * either an export of our memoryview (release() fails) or a memoryview derived from it
  * (it holds the managed buffer). Then the slab must never be written again. */
@@ -50,6 +39,14 @@ static int flush(PyObject *update, char *slab, Py_ssize_t *used, int *kept) {
     PyObject *type, *value, *tb;
     if (*used == 0)
         return 0;
+    if (*used <= SMALL_FLUSH) {
+        view = PyBytes_FromStringAndSize(slab, *used);
+        *used = 0;
+        result = view == NULL ? NULL : PyObject_CallOneArg(update, view);
+        Py_XDECREF(view);
+        Py_XDECREF(result);
+        return result == NULL ? -1 : 0;
+    }
     view = PyMemoryView_FromMemory(slab, *used, PyBUF_READ);
     if (view == NULL)
         return -1;
@@ -107,7 +104,7 @@ static PyObject *update_many(PyObject *module, PyObject *const *args, Py_ssize_t
         PyErr_SetString(PyExc_TypeError, "chunks must be a list or a tuple");
         return NULL;
     }
-    slab = take_slab();
+    slab = PyMem_RawMalloc(SLAB_SIZE);
     if (slab == NULL)
         return PyErr_NoMemory();
     Py_INCREF(seq); /* update() could mutate a list we are walking: hold it, re-read its size */
@@ -173,8 +170,8 @@ static PyObject *update_many(PyObject *module, PyObject *const *args, Py_ssize_t
         result = Py_NewRef(Py_None);
 done:
     Py_DECREF(seq);
-    if (!kept) /* a slab some object still views is left alone, never reused */
-        give_back(slab);
+    if (!kept) /* a slab some object still views is left alone, never freed */
+        PyMem_RawFree(slab);
     return result;
 }
 

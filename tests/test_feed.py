@@ -91,12 +91,19 @@ def test_an_error_in_update_propagates(gather):
 
 def test_an_update_that_keeps_the_view_is_refused():
     kept = []
+    a, b = b"a" * 3000, b"b" * 3000  # more than a small flush, which passes a bytes copy
     with pytest.raises(BufferError):
-        c_gather()(lambda view: kept.append(memoryview(view)), [b"a", b"b"])
-    assert bytes(kept[0]) == b"ab"  # the slab it kept is never reused, so it still reads right
+        c_gather()(lambda view: kept.append(memoryview(view)), [a, b])
+    assert bytes(kept[0]) == a + b  # the slab it kept is never written again, so it still reads right
     recorder = Recorder()
-    c_gather()(recorder.update, [b"c", b"d"])
-    assert bytes(kept[0]) == b"ab" and recorder.pieces == [b"cd"]
+    c_gather()(recorder.update, [b"c" * 3000, b"d" * 3000])
+    assert bytes(kept[0]) == a + b and recorder.pieces == [b"c" * 3000 + b"d" * 3000]
+
+
+def test_small_flushes_are_copies_the_hash_may_keep():
+    kept = []
+    c_gather()(kept.append, [b"a", b"b"])
+    assert kept == [b"ab"] and type(kept[0]) is bytes
 
 
 def test_reentrant_use_from_update(gather):

@@ -20,6 +20,7 @@ class Blake3Strategy(HashStrategy):
     """BLAKE3 of the body; ``bits`` sets the digest length (a prefix of the 256-bit output)."""
 
     name: ClassVar[str] = "blake3"
+    _DIRECT_MIN: ClassVar[int] = 64 << 10  # blake3 hashes 1 KiB blocks in parallel only in long updates
     OPTIONS: ClassVar[dict[str, str]] = {
         "bits": "digest length, 64 to 256 in steps of 8 (default 128)",
         "threads": "auto (default: all cores for contiguous bodies of 1 MiB or more) or 1 to 256",
