@@ -132,11 +132,11 @@ def _cmd_bench(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
             results.append(result)
             bar.update()
     print(report.to_text(results))
-    json_path = os.path.join(args.output_dir, "bench.json")
+    json_path = os.path.abspath(os.path.join(args.output_dir, "bench.json"))
     report.write_json(json_path, plan, results)
     print(f"\nresults: {json_path}")
     if not args.no_plot:
-        png_path = os.path.join(args.output_dir, "bench.png")
+        png_path = os.path.abspath(os.path.join(args.output_dir, "bench.png"))
         report.plot(png_path, results)
         print(f"plot:    {png_path}")
     return 0
