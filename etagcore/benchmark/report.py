@@ -6,7 +6,7 @@ import json
 import os
 import platform
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from .. import __version__, matcher_backend
@@ -26,21 +26,19 @@ def _rows(results: Sequence[Result], kind: str) -> dict[str, dict[Any, Result]]:
     return rows
 
 
+def _by_size(title: str, rows: dict[str, dict[Any, Result]], cell: Callable[[Result], str]) -> Table:
+    sizes = sorted({k for row in rows.values() for k in row})
+    return (title, ["", *map(human_bytes, sizes)],
+            [[name, *(cell(row[s]) if s in row else "" for s in sizes)] for name, row in rows.items()])
+
+
 def tables(results: Sequence[Result]) -> list[Table]:
     """Small-body latency, contiguous throughput, chunked throughput with peak extra memory."""
     out: list[Table] = []
-    small = _rows(results, "small")
-    if small:
-        sizes = sorted({k for row in small.values() for k in row})
-        out.append(("Small bodies: microseconds per tag (median)", ["", *map(human_bytes, sizes)],
-                    [[name, *(f"{row[s].seconds * 1e6:,.2f}" if s in row else "" for s in sizes)]
-                     for name, row in small.items()]))
-    contiguous = _rows(results, "contiguous")
-    if contiguous:
-        sizes = sorted({k for row in contiguous.values() for k in row})
-        out.append(("One contiguous buffer: MB/s (median)", ["", *map(human_bytes, sizes)],
-                    [[name, *(f"{row[s].mb_per_s:,.0f}" if s in row else "" for s in sizes)]
-                     for name, row in contiguous.items()]))
+    if small := _rows(results, "small"):
+        out.append(_by_size("Small bodies: microseconds per tag (median)", small, lambda r: f"{r.seconds * 1e6:,.2f}"))
+    if contiguous := _rows(results, "contiguous"):
+        out.append(_by_size("One contiguous buffer: MB/s (median)", contiguous, lambda r: f"{r.mb_per_s:,.0f}"))
     chunked = _rows(results, "chunked")
     if chunked:
         sizes = sorted({k for row in chunked.values() for k in row})
