@@ -110,7 +110,7 @@ def _cmd_demo(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
 def _cmd_bench(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     try:
-        from tqdm import tqdm
+        from tqdm import tqdm  # type: ignore[import-untyped]
 
         from .benchmark import cases, report, run
     except ImportError as exc:

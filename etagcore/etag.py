@@ -123,7 +123,7 @@ class ETag(_Base):  # type: ignore[valid-type,misc]
 _set = object.__setattr__
 
 
-def _init(tag: ETag, opaque: str, weak: bool) -> None:
+def _init(tag: _ETagBase, opaque: str, weak: bool) -> None:
     _set(tag, "opaque", opaque)
     _set(tag, "weak", weak)
     _set(tag, "_text", f'W/"{opaque}"' if weak else f'"{opaque}"')

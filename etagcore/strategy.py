@@ -117,7 +117,7 @@ class HashStrategy(BaseStrategy):
         "encoding": "hex (default) or base64url (RFC 4648 section 5, unpadded)",
         "weak": "true or false (default): emit W/\"...\" tags",
     }
-    _HEX_FUNCTION: ClassVar[Callable[[Buffer], str] | None] = None
+    _HEX_FUNCTION: ClassVar[Any] = None  # a staticmethod: buffer -> hex digest str
     _DIRECT_MIN: ClassVar[int] = DIRECT_MIN  # chunks smaller than this are gathered (see feed.py)
 
     def __init__(self, *, encoding: str = "hex", weak: bool | str = False) -> None:
@@ -157,7 +157,7 @@ class HashStrategy(BaseStrategy):
         return self._opaque(self._hasher(body))
 
     def _copy_update_hexdigest(self, body: Buffer) -> str:
-        hasher = self._prototype.copy()  # type: ignore[attr-defined]
+        hasher = self._prototype.copy()  # type: ignore[union-attr]
         hasher.update(body)
         return hasher.hexdigest()  # type: ignore[no-any-return]
 
