@@ -119,6 +119,7 @@ class HashStrategy(BaseStrategy):
     }
     _HEX_FUNCTION: ClassVar[Any] = None  # a staticmethod: buffer -> hex digest str
     _DIRECT_MIN: ClassVar[int] = DIRECT_MIN  # chunks smaller than this are gathered (see feed.py)
+    _C_SHA1_BELOW: ClassVar[int] = 0  # SHA-1 only: hex tags of bodies shorter than this come from src_c/sha1.c
 
     def __init__(self, *, encoding: str = "hex", weak: bool | str = False) -> None:
         self.encoding = _options.parse_choice(self.name, "encoding", encoding, ("hex", "base64url"))
@@ -136,8 +137,9 @@ class HashStrategy(BaseStrategy):
         else:
             self._oneshot = self._opaque_of_buffer
         if _etag is not None and type(self).tag is HashStrategy.tag:  # the same tag(), as one C call
+            c_sha1_below = self._C_SHA1_BELOW if self._prototype is not None else 0
             self.tag = _etag.OneShotTag(  # type: ignore[method-assign]
-                ETag, self._oneshot, self._prototype, self.weak, self._tag_other
+                ETag, self._oneshot, self._prototype, self.weak, self._tag_other, c_sha1_below
             )
 
     @abstractmethod

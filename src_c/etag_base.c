@@ -10,6 +10,8 @@
 #include <Python.h>
 #include <structmember.h>
 
+#include "sha1.h"
+
 typedef struct {
     PyObject_HEAD
     PyObject *opaque; /* str, code points 0x00-0xFF, no quotes */
@@ -107,19 +109,29 @@ static PyTypeObject ETagBaseType = {
     .tp_new = PyType_GenericNew,
 };
 
-/* OneShotTag(etag_class, oneshot, prototype, weak, other): a strategy's tag() as one C call.
- * For a bytes, bytearray or memoryview body it returns an etag_class whose opaque text is
- * oneshot(body); when prototype is not None, it is instead h.hexdigest() of h = prototype.copy()
- * after h.update(body) (hashlib: copying a fresh hasher skips OpenSSL 3's per-init fetch). A
- * list or tuple of one such chunk counts as that chunk; any other body goes to other(body). Saves the Python frames of tag(), which on a 100-byte body
- * cost as much as hashing it with xxh3. */
+/* OneShotTag(etag_class, oneshot, prototype, weak, other, c_sha1_below=0): a strategy's tag() as
+ * one C call. For a bytes, bytearray or memoryview body it returns an etag_class whose opaque
+ * text is oneshot(body); when prototype is not None, it is instead h.hexdigest() of
+ * h = prototype.copy() after h.update(body) (hashlib: copying a fresh hasher skips OpenSSL 3's
+ * per-init fetch). Bytes and bytearray bodies shorter than c_sha1_below bytes are hashed by sha1.c
+ * instead (the caller promises the strategy is SHA-1). A list or tuple of one such chunk counts
+ * as that chunk; any other body goes to other(body). Saves the Python frames of tag(), which on
+ * a 100-byte body cost as much as hashing it with xxh3. */
 typedef struct {
     PyObject_HEAD
     PyTypeObject *cls;
     PyObject *oneshot, *prototype, *other;
+    Py_ssize_t c_sha1_below;
     int weak;
     vectorcallfunc vectorcall;
 } OneShotTag;
+
+static PyObject *c_sha1_hexdigest(const char *data, Py_ssize_t len) {
+    PyObject *hex = PyUnicode_New(40, 127);
+    if (hex != NULL)
+        etagcore_sha1_hex((const unsigned char *)data, (size_t)len, (char *)PyUnicode_1BYTE_DATA(hex));
+    return hex;
+}
 
 static PyObject *str_copy, *str_update, *str_hexdigest; /* interned method names */
 
@@ -149,7 +161,11 @@ static PyObject *oneshot_call(OneShotTag *self, PyObject *const *args, size_t na
     if (!PyBytes_CheckExact(body) && !PyByteArray_CheckExact(body) && !PyMemoryView_Check(body))
         return PyObject_CallOneArg(self->other, args[0]);
     Py_INCREF(body); /* hashing may release the GIL, and another thread may empty the list */
-    if (self->prototype != Py_None)
+    if (PyBytes_CheckExact(body) && PyBytes_GET_SIZE(body) < self->c_sha1_below)
+        opaque = c_sha1_hexdigest(PyBytes_AS_STRING(body), PyBytes_GET_SIZE(body));
+    else if (PyByteArray_CheckExact(body) && PyByteArray_GET_SIZE(body) < self->c_sha1_below)
+        opaque = c_sha1_hexdigest(PyByteArray_AS_STRING(body), PyByteArray_GET_SIZE(body));
+    else if (self->prototype != Py_None)
         opaque = copy_update_hexdigest(self->prototype, body);
     else
         opaque = PyObject_CallOneArg(self->oneshot, body);
@@ -164,10 +180,11 @@ static PyObject *oneshot_call(OneShotTag *self, PyObject *const *args, size_t na
 static PyObject *oneshot_new(PyTypeObject *type, PyObject *args, PyObject *kwargs) {
     OneShotTag *self;
     PyObject *cls, *oneshot, *prototype, *other;
+    Py_ssize_t c_sha1_below = 0;
     int weak;
-    static char *names[] = {"etag_class", "oneshot", "prototype", "weak", "other", NULL};
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O!OOpO:OneShotTag", names, &PyType_Type, &cls, &oneshot,
-                                     &prototype, &weak, &other))
+    static char *names[] = {"etag_class", "oneshot", "prototype", "weak", "other", "c_sha1_below", NULL};
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O!OOpO|n:OneShotTag", names, &PyType_Type, &cls, &oneshot,
+                                     &prototype, &weak, &other, &c_sha1_below))
         return NULL;
     if (!PyType_IsSubtype((PyTypeObject *)cls, &ETagBaseType)) {
         PyErr_SetString(PyExc_TypeError, "OneShotTag: etag_class must be a subclass of ETagBase");
@@ -180,6 +197,7 @@ static PyObject *oneshot_new(PyTypeObject *type, PyObject *args, PyObject *kwarg
     self->oneshot = Py_NewRef(oneshot);
     self->prototype = Py_NewRef(prototype);
     self->other = Py_NewRef(other);
+    self->c_sha1_below = c_sha1_below;
     self->weak = weak;
     self->vectorcall = (vectorcallfunc)oneshot_call;
     return (PyObject *)self;
@@ -215,7 +233,7 @@ static PyTypeObject OneShotTagType = {
     .tp_vectorcall_offset = offsetof(OneShotTag, vectorcall),
     .tp_call = PyVectorcall_Call,
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL,
-    .tp_doc = "OneShotTag(etag_class, oneshot, prototype, weak, other): tag(body) for hash strategies, in C.",
+    .tp_doc = "OneShotTag(etag_class, oneshot, prototype, weak, other, c_sha1_below=0): tag(body) for hash strategies, in C.",
     .tp_traverse = (traverseproc)oneshot_traverse,
     .tp_clear = (inquiry)oneshot_clear,
     .tp_new = oneshot_new,

@@ -228,6 +228,27 @@ def test_fast_tag_is_the_python_tag(spec, body):
     assert tagger.etag() == expected
 
 
+@pytest.mark.parametrize("spec", ["sha1", "sha1:weak=true", "sha1:encoding=base64url"])
+def test_small_sha1_bodies_at_every_padding_boundary(spec):
+    # sha1.tag() hashes small bytes/bytearray bodies in etagcore's own C SHA-1: every length up to
+    # past its size limit (one and two padding blocks, the 55/56/64-byte edges) against hashlib
+    strategy = get_strategy(spec)
+    data = bytes((i * 131 + 7) % 256 for i in range(1100))
+    for length in range(1100):
+        body = data[:length]
+        expected = HashStrategy.tag(strategy, body)
+        assert expected.opaque == strategy._opaque(hashlib.sha1(body))
+        assert strategy.tag(body) == expected, length
+        assert strategy.tag(bytearray(body)) == expected, length
+        assert strategy.tag([body]) == expected, length
+
+
+@given(body=st.binary(max_size=1100))
+@settings(max_examples=300, deadline=None)
+def test_small_sha1_is_hashlib(body):
+    assert get_strategy("sha1").tag(body).opaque == hashlib.sha1(body).hexdigest()
+
+
 @pytest.mark.parametrize("name", CONTENT)
 def test_one_chunk_list_errors_are_the_general_ones(name):
     strategy = get_strategy(name)

@@ -15,3 +15,4 @@ class SHA1Strategy(HashStrategy):
 
     name: ClassVar[str] = "sha1"
     _hasher = staticmethod(hashlib.sha1)  # type: ignore[assignment]
+    _C_SHA1_BELOW: ClassVar[int] = 448  # measured crossover: below ~450 B OpenSSL's set-up costs more
