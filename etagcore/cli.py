@@ -1,4 +1,4 @@
-"""The ``etagcore`` command: ``tag``, ``strategies``, ``demo``, ``bench``.
+"""The ``etagcore`` command: ``tag``, ``strategies``, ``demo``, ``bench``, ``serve``.
 
 Exit status follows coreutils: 0 on success, 1 when some file could not be tagged (the others
 are still printed), 2 for usage errors such as a bad ``--strategy``. Errors go to stderr.
@@ -142,6 +142,33 @@ def _cmd_bench(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
     return 0
 
 
+def _cmd_serve(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    try:
+        import tornado.ioloop
+
+        from .integrations.static import make_app
+    except ImportError as exc:
+        print(f"{PROG}: serve needs Tornado ({exc.name} is missing): pip install 'etagcore[tornado]'", file=sys.stderr)
+        return 2
+    if not os.path.isdir(args.directory):
+        parser.error(f"DIR: not a directory: {args.directory}")
+    try:
+        strategy = get_strategy(args.strategy)
+    except EtagcoreError as exc:
+        parser.error(f"--strategy: {exc}")
+    app = make_app(args.directory, strategy)
+    try:
+        server = app.listen(args.port, address=args.host)
+    except OSError as exc:
+        print(f"{PROG}: cannot listen on {args.host}:{args.port}: {exc.strerror}", file=sys.stderr)
+        return 1
+    port = next(iter(server._sockets.values())).getsockname()[1]  # the real one when --port 0
+    print(f"etagcore serve: http://{args.host}:{port}/ -> {os.path.realpath(args.directory)} "
+          f"(strategy {getattr(strategy, "spec", strategy.name)}); Ctrl-C stops", flush=True)
+    tornado.ioloop.IOLoop.current().start()
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=PROG, description="Fast, correct HTTP entity-tags.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -171,6 +198,15 @@ def build_parser() -> argparse.ArgumentParser:
                        help="where bench.json and bench.png go (default: ./bench-results)")
     bench.add_argument("--no-plot", action="store_true", help="skip the PNG (no matplotlib needed)")
     bench.set_defaults(run=_cmd_bench)
+
+    serve = sub.add_parser("serve", help="serve a directory over HTTP with etagcore tags, preconditions and ranges")
+    serve.add_argument("directory", metavar="DIR")
+    serve.add_argument("--strategy", "-s", default="stat", metavar="SPEC",
+                       help="'stat' (default), 'stat:format=nginx', or a content strategy such as xxh3-128 "
+                       "(hashed once per file version, cached)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
+    serve.add_argument("--port", "-p", type=int, default=8000, help="port (default: 8000; 0 picks a free one)")
+    serve.set_defaults(run=_cmd_serve)
     return parser
 
 

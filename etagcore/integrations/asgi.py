@@ -1,0 +1,173 @@
+"""ASGI: :class:`ETagMiddleware` tags 200 responses to GET/HEAD and answers their preconditions;
+:func:`with_etag` decides 304/412 from a validator before the app runs.
+
+    app = ETagMiddleware(app, strategy="xxh3-128", max_body=8 << 20)
+
+Same rules as the WSGI middleware: the body is buffered up to *max_body* bytes while the app
+sends it and tagged in one call; a longer body streams through untagged; a response with its own
+ETag is answered from that tag as soon as its start message arrives (the body messages the app
+still sends are dropped on a 304/412); an encoded body is tagged as sent.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from ..conditional import evaluate_preconditions
+from ..etag import ETag
+from ..strategy import Strategy
+from ._common import DEFAULT_MAX_BODY, body_strategy, check_max_body, kept_on_304
+
+__all__ = ["ETagMiddleware", "with_etag"]
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+def _header(headers: list[tuple[bytes, bytes]], name: bytes) -> str | None:
+    value = next((value for key, value in headers if key.lower() == name), None)
+    return None if value is None else value.decode("latin-1")
+
+
+def _str_headers(headers: list[tuple[bytes, bytes]]) -> list[tuple[str, str]]:
+    return [(k.decode("latin-1"), v.decode("latin-1")) for k, v in headers]
+
+
+async def _send_failed(send: Send, outcome: int, headers: list[tuple[bytes, bytes]]) -> None:
+    kept = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in kept_on_304(_str_headers(headers))]
+    if outcome == 412:
+        kept = [(k, v) for k, v in kept if k.lower() != b"etag"] + [(b"content-length", b"0")]
+    await send({"type": "http.response.start", "status": outcome, "headers": kept})
+    await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+class _Response:
+    """One response's send(): holds the start message and body until the tag is known."""
+
+    def __init__(self, middleware: ETagMiddleware, scope: Scope, send: Send) -> None:
+        self.strategy, self.max_body = middleware.strategy, middleware.max_body
+        self.method, self.request_headers = scope["method"], scope.get("headers", [])
+        self.send = send
+        self.start: Message | None = None
+        self.body: list[bytes] = []
+        self.size = 0
+        self.state = "start"  # start -> buffering -> done | streaming | dropping
+
+    async def __call__(self, message: Message) -> None:
+        if self.state == "streaming":
+            await self.send(message)
+        elif self.state == "start" and message["type"] == "http.response.start":
+            await self._on_start(message)
+        elif self.state == "buffering" and message["type"] == "http.response.body":
+            await self._on_body(message)
+        elif self.state != "dropping":
+            await self.send(message)  # trailers, pathsend, ... : not ours to judge
+
+    async def _on_start(self, message: Message) -> None:
+        headers = list(message.get("headers", []))
+        if message["status"] != 200:
+            self.state = "streaming"
+            await self.send(message)
+            return
+        own_tag = _header(headers, b"etag")
+        if own_tag is None:
+            self.start, self.state = message, "buffering"
+            return
+        outcome = evaluate_preconditions(self.method, self.request_headers, etag=own_tag,
+                                         last_modified=_header(headers, b"last-modified"))
+        if outcome is None:
+            self.state = "streaming"
+            await self.send(message)
+        else:
+            self.state = "dropping"
+            await _send_failed(self.send, outcome, headers)
+
+    async def _on_body(self, message: Message) -> None:
+        chunk = message.get("body", b"")
+        self.body.append(chunk)
+        self.size += len(chunk)
+        if self.size > self.max_body:
+            self.state = "streaming"
+            assert self.start is not None
+            await self.send(self.start)
+            for chunk in self.body[:-1]:
+                await self.send({"type": "http.response.body", "body": chunk, "more_body": True})
+            await self.send(message)
+            self.body = []
+        elif not message.get("more_body", False):
+            self.state = "done"
+            await self._finish()
+
+    async def _finish(self) -> None:
+        assert self.start is not None
+        tag = self.strategy.tag(self.body)
+        headers = [*self.start.get("headers", []), (b"etag", tag.header_bytes())]
+        outcome = evaluate_preconditions(self.method, self.request_headers, etag=tag,
+                                         last_modified=_header(headers, b"last-modified"))
+        if outcome is not None:
+            await _send_failed(self.send, outcome, headers)
+            return
+        if _header(headers, b"content-length") is None:
+            headers.append((b"content-length", str(self.size).encode()))
+        await self.send({**self.start, "headers": headers})
+        body = b"" if self.method == "HEAD" else b"".join(self.body)
+        await self.send({"type": "http.response.body", "body": body, "more_body": False})
+
+
+class ETagMiddleware:
+    """Tags and conditional responses for an ASGI application (see the module docstring)."""
+
+    def __init__(self, app: ASGIApp, strategy: str | Strategy = "sha1", max_body: int = DEFAULT_MAX_BODY) -> None:
+        self.app = app
+        self.strategy = body_strategy(strategy, "ETagMiddleware")
+        self.max_body = check_max_body(max_body, "ETagMiddleware")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
+            await self.app(scope, receive, send)
+            return
+        await self.app(scope, receive, _Response(self, scope, send))
+
+
+def with_etag(validator: Callable[[Scope], ETag | str | None | Awaitable[ETag | str | None]]
+              ) -> Callable[[ASGIApp], ASGIApp]:
+    """Validator-first for an ASGI app: the rules of :func:`etagcore.integrations.wsgi.with_etag`.
+
+    ``validator(scope)`` may be a plain or an async function.
+    """
+
+    def decorate(app: ASGIApp) -> ASGIApp:
+        async def conditional_app(scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] != "http":
+                await app(scope, receive, send)
+                return
+            tag = validator(scope)
+            if inspect.isawaitable(tag):
+                tag = await tag
+            method = scope["method"]
+            outcome = evaluate_preconditions(method, scope.get("headers", []), etag=tag, exists=tag is not None)
+            if outcome is not None:
+                headers = [(b"etag", str(tag).encode("latin-1"))] if outcome == 304 and tag is not None else []
+                await _send_failed(send, outcome, headers)
+                return
+            if tag is None or method not in ("GET", "HEAD"):
+                await app(scope, receive, send)
+                return
+
+            async def add_tag(message: Message) -> None:
+                if message["type"] == "http.response.start" and message["status"] == 200:
+                    headers = list(message.get("headers", []))
+                    if _header(headers, b"etag") is None:
+                        message = {**message, "headers": [*headers, (b"etag", str(tag).encode("latin-1"))]}
+                await send(message)
+
+            await app(scope, receive, add_tag)
+
+        return conditional_app
+
+    return decorate

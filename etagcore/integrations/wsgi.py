@@ -1,0 +1,193 @@
+"""WSGI: :class:`ETagMiddleware` tags 200 responses to GET/HEAD and answers their preconditions;
+:func:`with_etag` decides 304/412 from a validator before the app runs.
+
+    app = ETagMiddleware(app, strategy="xxh3-128", max_body=8 << 20)
+
+The body is buffered while it is produced, up to *max_body* bytes, and tagged in one call (the C
+chunk path). A longer body streams through untagged and is never held whole. Responses that
+already carry an ETag keep it: their preconditions are evaluated before the body is read, and on
+a 304 or 412 the body is not consumed (``close()`` is still called). A body sent with a
+Content-Encoding is tagged as sent, so it gets a tag distinct from the identity body's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+from ..conditional import evaluate_preconditions
+from ..etag import ETag
+from ..strategy import Strategy
+from ._common import DEFAULT_MAX_BODY, body_strategy, check_max_body, kept_on_304
+
+__all__ = ["ETagMiddleware", "with_etag"]
+
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+STATUS_LINES = {304: "304 Not Modified", 412: "412 Precondition Failed"}
+
+
+def _environ_headers(environ: dict[str, Any]) -> dict[str, str]:
+    """The request's precondition fields, by their HTTP names."""
+    names = ("If-Match", "If-None-Match", "If-Modified-Since", "If-Unmodified-Since", "If-Range", "Range")
+    return {name: environ[key] for name in names if (key := "HTTP_" + name.upper().replace("-", "_")) in environ}
+
+
+def _header(headers: list[tuple[str, str]], name: str) -> str | None:
+    wanted = name.lower()
+    return next((value for key, value in headers if key.lower() == wanted), None)
+
+
+def _failed(outcome: int, headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    if outcome == 304:
+        return kept_on_304(headers)
+    return [(k, v) for k, v in kept_on_304(headers) if k.lower() != "etag"] + [("Content-Length", "0")]
+
+
+def _close(result: Iterable[bytes]) -> None:
+    close = getattr(result, "close", None)
+    if close is not None:
+        close()
+
+
+class _Captured:
+    """start_response as seen by the app: held back until we know what to send."""
+
+    def __init__(self, start_response: Callable[..., Any]) -> None:
+        self.real = start_response
+        self.status: str | None = None
+        self.headers: list[tuple[str, str]] = []
+        self.streaming = False  # the app used write(): everything passes through
+
+    def start_response(self, status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable[..., Any]:
+        if exc_info is not None and self.streaming:
+            raise exc_info[1].with_traceback(exc_info[2])
+        self.status, self.headers = status, list(headers)
+        return self.write
+
+    def write(self, data: bytes) -> None:  # the legacy write(): no buffering, no tag
+        if not self.streaming:
+            self.streaming = True
+            assert self.status is not None
+            self._write = self.real(self.status, self.headers)
+        self._write(data)
+
+    def code(self) -> int:
+        assert self.status is not None
+        return int(self.status.split(None, 1)[0])
+
+
+class ETagMiddleware:
+    """Tags and conditional responses for a WSGI application (see the module docstring)."""
+
+    def __init__(self, app: WSGIApp, strategy: str | Strategy = "sha1", max_body: int = DEFAULT_MAX_BODY) -> None:
+        self.app = app
+        self.strategy = body_strategy(strategy, "ETagMiddleware")
+        self.max_body = check_max_body(max_body, "ETagMiddleware")
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        method = environ.get("REQUEST_METHOD", "GET")
+        if method not in ("GET", "HEAD"):
+            return self.app(environ, start_response)
+        response = _Captured(start_response)
+        result = self.app(environ, response.start_response)
+        chunks = iter(result)
+        body: list[bytes] = []
+        try:
+            while response.status is None:  # a generator app calls start_response on first next()
+                chunk = next(chunks, None)
+                if chunk is None:
+                    break
+                body.append(chunk)
+            if response.status is None or response.streaming or response.code() != 200:
+                return self._pass_through(response, body, chunks, result)
+            own_tag = _header(response.headers, "ETag")
+            if own_tag is not None:
+                outcome = evaluate_preconditions(method, _environ_headers(environ), etag=own_tag,
+                                                 last_modified=_header(response.headers, "Last-Modified"))
+                if outcome is not None:
+                    _close(result)
+                    start_response(STATUS_LINES[outcome], _failed(outcome, response.headers))
+                    return []
+                return self._pass_through(response, body, chunks, result)
+            size = sum(len(c) for c in body)
+            for chunk in chunks:
+                body.append(chunk)
+                size += len(chunk)
+                if size > self.max_body:
+                    return self._pass_through(response, body, chunks, result)
+        except BaseException:
+            _close(result)
+            raise
+        _close(result)
+        return self._tagged(method, environ, response, body, size)
+
+    def _tagged(self, method: str, environ: dict[str, Any], response: _Captured, body: list[bytes],
+                size: int) -> Iterable[bytes]:
+        tag = self.strategy.tag(body)
+        headers = [*response.headers, ("ETag", str(tag))]
+        outcome = evaluate_preconditions(method, _environ_headers(environ), etag=tag,
+                                         last_modified=_header(headers, "Last-Modified"))
+        if outcome is not None:
+            response.real(STATUS_LINES[outcome], _failed(outcome, headers))
+            return []
+        if _header(headers, "Content-Length") is None:
+            headers.append(("Content-Length", str(size)))
+        response.real(response.status, headers)
+        return [] if method == "HEAD" else body
+
+    @staticmethod
+    def _pass_through(response: _Captured, body: list[bytes], rest: Iterator[bytes],
+                      result: Iterable[bytes]) -> Iterable[bytes]:
+        if not response.streaming and response.status is not None:
+            response.real(response.status, response.headers)
+        return _Streamed(body, rest, result)
+
+
+class _Streamed:
+    """The chunks read so far, then the rest of the app's iterable; close() reaches the app's."""
+
+    def __init__(self, head: list[bytes], rest: Iterator[bytes], result: Iterable[bytes]) -> None:
+        self._head, self._rest, self._result = head, rest, result
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield from self._head
+        self._head = []
+        yield from self._rest
+
+    def close(self) -> None:
+        _close(self._result)
+
+
+def with_etag(validator: Callable[[dict[str, Any]], ETag | str | None]) -> Callable[[WSGIApp], WSGIApp]:
+    """Validator-first: decorate a WSGI app whose current tag is known before any body work.
+
+    ``validator(environ)`` returns the tag of the current representation, or None when there is
+    none (then ``If-Match: *`` fails and ``If-None-Match: *`` passes, as for a PUT that creates).
+    Failed preconditions answer 304 (GET/HEAD) or 412 (any method, e.g. PUT and DELETE with a
+    stale If-Match) without calling the app; otherwise the app runs and a GET/HEAD response that
+    has no ETag of its own gets the validator's.
+    """
+
+    def decorate(app: WSGIApp) -> WSGIApp:
+        def conditional_app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+            method = environ.get("REQUEST_METHOD", "GET")
+            tag = validator(environ)
+            outcome = evaluate_preconditions(method, _environ_headers(environ), etag=tag, exists=tag is not None)
+            if outcome is not None:
+                headers = [("ETag", str(tag))] if outcome == 304 and tag is not None else [("Content-Length", "0")]
+                start_response(STATUS_LINES[outcome], headers)
+                return []
+            if tag is None or method not in ("GET", "HEAD"):
+                return app(environ, start_response)
+
+            def add_tag(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+                if _header(headers, "ETag") is None and status.startswith("200"):
+                    headers = [*headers, ("ETag", str(tag))]
+                return start_response(status, headers, exc_info)
+
+            return app(environ, add_tag)
+
+        conditional_app.__wrapped__ = app  # type: ignore[attr-defined]
+        return conditional_app
+
+    return decorate
