@@ -164,7 +164,7 @@ def _cmd_serve(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
         return 1
     port = next(iter(server._sockets.values())).getsockname()[1]  # the real one when --port 0
     print(f"etagcore serve: http://{args.host}:{port}/ -> {os.path.realpath(args.directory)} "
-          f"(strategy {getattr(strategy, "spec", strategy.name)}); Ctrl-C stops", flush=True)
+          f"(strategy {getattr(strategy, 'spec', strategy.name)}); Ctrl-C stops", flush=True)
     tornado.ioloop.IOLoop.current().start()
     return 0
 

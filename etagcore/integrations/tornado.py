@@ -77,7 +77,7 @@ class ETagMixin(_Base):
         header = self.request.headers.get_list("If-None-Match")
         if not current or not header:
             return False
-        return if_none_match(header, current, mode=self.etag_mode)
+        return not if_none_match(header, current, mode=self.etag_mode)  # the condition is false: 304
 
     def check_preconditions(self, etag: ETag | str | None = None, last_modified: Any = None,
                             exists: bool = True) -> bool:
