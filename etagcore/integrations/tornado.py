@@ -40,12 +40,9 @@ else:
 
 
 @functools.lru_cache(maxsize=64)
-def _strategy_for_spec(spec: str) -> Strategy:
-    return body_strategy(spec, "etag_strategy")
-
-
 def _settings_strategy(value: Union[str, Strategy]) -> Strategy:
-    return _strategy_for_spec(value) if isinstance(value, str) else body_strategy(value, "etag_strategy")
+    """The setting resolved and checked once, not per request (strategies hash by identity)."""
+    return body_strategy(value, "etag_strategy")
 
 
 class ETagMixin(_Base):
