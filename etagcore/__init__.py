@@ -9,6 +9,7 @@
 from .errors import (
     ConfigError,
     EtagcoreError,
+    FileChangingError,
     InvalidETagError,
     MissingDependencyError,
     UnknownStrategyError,
@@ -42,5 +43,6 @@ __all__ = [
     "MissingDependencyError",
     "InvalidETagError",
     "UnsupportedBodyError",
+    "FileChangingError",
     "__version__",
 ]

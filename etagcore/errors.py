@@ -9,6 +9,7 @@ __all__ = [
     "MissingDependencyError",
     "InvalidETagError",
     "UnsupportedBodyError",
+    "FileChangingError",
 ]
 
 
@@ -34,3 +35,7 @@ class InvalidETagError(EtagcoreError, ValueError):
 
 class UnsupportedBodyError(EtagcoreError, TypeError):
     """The strategy cannot tag this kind of input (e.g. the ``stat`` strategy given a body)."""
+
+
+class FileChangingError(EtagcoreError, OSError):
+    """A file kept changing while it was read, so no tag describes its bytes."""

@@ -1,13 +1,17 @@
 """Content tags for files: bounded reads (no whole-file copy, no mmap) and a stat-keyed digest cache.
 
 mmap is avoided on purpose: a file truncated while mapped raises SIGBUS, which would kill the
-server. Reads into one reused 1 MiB buffer cost a memory copy, which is small next to hashing.
+server. Reads (``pread``, so a descriptor's offset is never moved) into one reused 1 MiB buffer
+cost a memory copy, which is small next to hashing.
 
-The cache key is (strategy config, device, inode, size, mtime_ns, ctime_ns). A tag is cached
-only if the file's stat is the same after hashing as before, and only if the file's ctime is
-more than :data:`RACY_WINDOW_NS` in the past when hashing starts: timestamps have a coarse
-granularity, so a write landing in the same tick as a recent one would not change the key
-("racy git" has the same problem and the same cure).
+The stability rule (Apache's one-second rule, "racy git"'s cure): timestamps have a coarse
+granularity, so a write landing in the same tick as an earlier one does not change the stat.
+A file whose ctime (which no user can set) is less than :data:`STABLE_AFTER_NS` before now may
+still be changing unseen: its tag is never cached, and servers give it no validator. A file that
+is stable when hashing starts and has the same stat afterwards was not written meanwhile (any
+write would move its ctime past the old one), so its tag describes its bytes.
+
+The cache key is (strategy class and options, device, inode, size, mtime_ns, ctime_ns).
 """
 
 from __future__ import annotations
@@ -17,19 +21,21 @@ import stat
 import threading
 import time
 from collections import OrderedDict
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Optional
 
 from ._types import StrPath
+from .errors import FileChangingError
 from .etag import ETag
 
 if TYPE_CHECKING:
-    from .strategy import BaseStrategy
+    from .strategy import Strategy
 
-__all__ = ["tag_file_content", "DigestCache", "digest_cache"]
+__all__ = ["tag_file_content", "tag_open_file", "hash_fd", "is_stable", "identity", "cache_key",
+           "DigestCache", "digest_cache", "STABLE_AFTER_NS"]
 
 READ_SIZE = 1 << 20
-RACY_WINDOW_NS = 1_000_000_000
-ATTEMPTS = 3  # re-hash a file that changed while it was read, then give up caching
+STABLE_AFTER_NS = 1_000_000_000
+ATTEMPTS = 3  # reads of a recently changed file before tag_file gives up
 
 
 class DigestCache:
@@ -65,41 +71,73 @@ class DigestCache:
 digest_cache = DigestCache()
 
 
-def _identity(st: os.stat_result) -> tuple[int, int, int, int, int]:
+def identity(st: os.stat_result) -> tuple[int, int, int, int, int]:
+    """What changes when a file's bytes may have changed (given :func:`is_stable`)."""
     return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
 
-def _hash_open_file(strategy: BaseStrategy, fd: int) -> ETag:
+def is_stable(st: os.stat_result, now_ns: Optional[int] = None) -> bool:
+    """Whether the file's last change is more than :data:`STABLE_AFTER_NS` before *now_ns*."""
+    return (time.time_ns() if now_ns is None else now_ns) - st.st_ctime_ns > STABLE_AFTER_NS
+
+
+def cache_key(strategy: Strategy, st: os.stat_result) -> tuple[Any, ...]:
+    config = getattr(strategy, "_config", None)
+    options = tuple(config().items()) if callable(config) else ()
+    return (type(strategy), options, *identity(st))
+
+
+def hash_fd(strategy: Strategy, fd: int) -> ETag:
+    """The content tag of everything in the open file *fd*, read with ``pread`` from offset 0."""
     tagger = strategy.new()
     buf = bytearray(READ_SIZE)
     view = memoryview(buf)
-    while n := os.readv(fd, [buf]):
+    offset = 0
+    while n := os.preadv(fd, [buf], offset):
         tagger.update(view[:n] if n < READ_SIZE else view)
+        offset += n
     return tagger.etag()
 
 
-def tag_file_content(strategy: BaseStrategy, path: StrPath) -> ETag:
-    """Tag the regular file at *path* by hashing its content with *strategy*, using the cache."""
-    config = (type(strategy), tuple(strategy._config().items()))
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+def tag_open_file(strategy: Strategy, fd: int, st: os.stat_result) -> ETag | None:
+    """The content tag of the open regular file *fd* whose ``fstat`` is *st*, or None when the file
+    is not stable (changed recently, or while it was read). Stable tags are cached."""
+    key = cache_key(strategy, st)
+    cached = digest_cache.get(key)
+    if cached is not None:
+        return cached
+    if not is_stable(st):
+        return None
+    tag = hash_fd(strategy, fd)
+    if identity(os.fstat(fd)) != identity(st):
+        return None
+    digest_cache.put(key, tag)
+    return tag
+
+
+def tag_file_content(strategy: Strategy, path: StrPath) -> ETag:
+    """Tag the regular file at *path* by hashing its content with *strategy*, using the cache.
+
+    A recently changed file is read until two reads in a row, with an unchanged stat, give the
+    same tag; if it keeps changing, :class:`~etagcore.FileChangingError` is raised.
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     try:
         st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
+            raise IsADirectoryError(21, "Is a directory", os.fsdecode(path))
         if not stat.S_ISREG(st.st_mode):
             raise OSError(f"not a regular file: {os.fsdecode(path)!r}")
+        tag = tag_open_file(strategy, fd, st)
+        if tag is not None:
+            return tag
+        previous = None
         for _ in range(ATTEMPTS):
-            key = (config, *_identity(st))
-            cached = digest_cache.get(key)
-            if cached is not None:
-                return cached
-            started = time.time_ns()
-            os.lseek(fd, 0, os.SEEK_SET)
-            tag = _hash_open_file(strategy, fd)
+            tag = hash_fd(strategy, fd)
             after = os.fstat(fd)
-            if _identity(after) == _identity(st):
-                if st.st_ctime_ns < started - RACY_WINDOW_NS:
-                    digest_cache.put(key, tag)
+            if identity(after) == identity(st) and tag == previous:
                 return tag
-            st = after  # changed while we read it: hash again
-        return tag  # still changing: this tag describes no stable version, so it is not cached
+            previous, st = tag, after
+        raise FileChangingError(f"{os.fsdecode(path)!r} kept changing while it was read")
     finally:
         os.close(fd)

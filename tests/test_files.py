@@ -13,7 +13,7 @@ CONTENT = ["sha1", "blake3", "xxh3-64", "xxh3-128", "xxh64"]
 @pytest.fixture
 def no_racy_window(monkeypatch):
     """Files made by a test are brand new; let them be cached at once."""
-    monkeypatch.setattr(files, "RACY_WINDOW_NS", -10**18)
+    monkeypatch.setattr(files, "STABLE_AFTER_NS", -10**18)
 
 
 class CountingSHA1(SHA1Strategy):
