@@ -3,6 +3,7 @@ import os
 
 import pytest
 
+import etagcore
 from etagcore import ETag, get_strategy
 from etagcore import files
 from etagcore.strategies.sha1 import SHA1Strategy
@@ -65,9 +66,8 @@ def test_recently_changed_file_is_not_cached(tmp_path):
     path = tmp_path / "f"
     path.write_bytes(b"fresh")  # ctime is now: inside the racy window
     strategy = CountingSHA1()
-    strategy.tag_file(path)
-    strategy.tag_file(path)
-    assert strategy.hashed == 2
+    assert strategy.tag_file(path) == strategy.tag_file(path) == ETag(hashlib.sha1(b"fresh").hexdigest())
+    assert strategy.hashed == 4  # each call reads twice (two agreeing reads), and caches nothing
 
 
 def test_cache_key_includes_strategy_options(tmp_path, no_racy_window):
@@ -124,7 +124,47 @@ def test_cache_is_bounded():
 
 @pytest.mark.parametrize("name", CONTENT)
 def test_directories_and_missing_files(tmp_path, name):
-    with pytest.raises(OSError, match="not a regular file"):
+    with pytest.raises(IsADirectoryError, match="Is a directory"):
         get_strategy(name).tag_file(tmp_path)
     with pytest.raises(FileNotFoundError):
         get_strategy(name).tag_file(tmp_path / "missing")
+
+
+def test_same_size_rewrites_within_one_tick_never_give_a_mixed_tag(tmp_path):
+    """A writer rewrites a 4 MiB file in place with A or B (same size, so the stat barely moves):
+    every tag tag_file returns is the tag of A or of B, never of a mixture."""
+    import threading
+    import time
+
+    size = 4 << 20
+    versions = [b"A" * size, b"B" * size]
+    path = tmp_path / "f"
+    path.write_bytes(versions[0])
+    strategy = get_strategy("xxh3-128")
+    allowed = {strategy.tag(v) for v in versions}
+    stop = threading.Event()
+
+    def writer():
+        i = 0
+        with open(path, "r+b", buffering=0) as f:
+            while not stop.is_set():
+                f.seek(0)
+                f.write(versions[i % 2][: size // 2])
+                f.write(versions[i % 2][size // 2 :])
+                i += 1
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    tags, refused = [], 0
+    try:
+        deadline = time.monotonic() + 1.5
+        while time.monotonic() < deadline:
+            try:
+                tags.append(strategy.tag_file(path))
+            except etagcore.FileChangingError:
+                refused += 1
+    finally:
+        stop.set()
+        thread.join()
+    assert tags or refused
+    assert set(tags) <= allowed, f"{len(set(tags) - allowed)} mixed tags of {len(tags)}"
