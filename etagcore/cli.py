@@ -1,4 +1,4 @@
-"""The ``etagcore`` command: ``tag``, ``strategies``, ``demo``, ``bench``, ``serve``.
+"""The ``etagcore`` command: ``tag``, ``strategies``, ``demo``, ``bench``, ``manifest``, ``serve``.
 
 Exit status follows coreutils: 0 on success, 1 when some file could not be tagged (the others
 are still printed), 2 for usage errors such as a bad ``--strategy``. Errors go to stderr.
@@ -13,6 +13,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
+from typing import Any
 
 from . import __version__, matcher_backend
 from .errors import EtagcoreError
@@ -142,31 +143,83 @@ def _cmd_bench(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
     return 0
 
 
+def _access_log(handler: Any) -> None:
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    request = handler.request
+    uri = "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in request.uri or "")  # no log injection
+    print(f"{stamp} {handler.get_status()} {request.method} {uri} {handler._headers.get('Etag', '-')} "
+          f"{1000 * request.request_time():.1f}ms", flush=True)
+
+
 def _cmd_serve(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     try:
         import tornado.ioloop
+        import tornado.web
 
-        from .integrations.static import make_app
+        from .integrations.tornado import StaticFileHandler
     except ImportError as exc:
         print(f"{PROG}: serve needs Tornado ({exc.name} is missing): pip install 'etagcore[tornado]'", file=sys.stderr)
         return 2
     if not os.path.isdir(args.directory):
         parser.error(f"DIR: not a directory: {args.directory}")
     try:
-        strategy = get_strategy(args.strategy)
+        strategy = get_strategy(args.strategy) if args.strategy else None
+        route = {"path": args.directory, "default_filename": "index.html", "strategy": strategy,
+                 "manifest": args.manifest, "dotfiles": args.dotfiles}
+        site = StaticFileHandler.site_for(**route)
     except EtagcoreError as exc:
-        parser.error(f"--strategy: {exc}")
-    app = make_app(args.directory, strategy)
+        parser.error(str(exc))
+    app = tornado.web.Application([(r"/(.*)", StaticFileHandler, route)], log_function=_access_log)
     try:
         server = app.listen(args.port, address=args.host)
     except OSError as exc:
         print(f"{PROG}: cannot listen on {args.host}:{args.port}: {exc.strerror}", file=sys.stderr)
         return 1
     port = next(iter(server._sockets.values())).getsockname()[1]  # the real one when --port 0
-    print(f"etagcore serve: http://{args.host}:{port}/ -> {os.path.realpath(args.directory)} "
-          f"(strategy {getattr(strategy, 'spec', strategy.name)}); Ctrl-C stops", flush=True)
+    print(f"etagcore serve: http://{args.host}:{port}/ -> {site.root} "
+          f"(strategy {getattr(site.strategy, 'spec', site.strategy.name)}); Ctrl-C stops", flush=True)
     tornado.ioloop.IOLoop.current().start()
     return 0
+
+
+def _cmd_manifest(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    import json
+
+    from .static.manifest import build_manifest
+
+    if not os.path.isdir(args.directory):
+        parser.error(f"DIR: not a directory: {args.directory}")
+    try:
+        manifest = build_manifest(args.directory, args.strategy or "xxh3-128", dotfiles=args.dotfiles)
+    except EtagcoreError as exc:
+        if isinstance(exc, OSError):
+            print(f"{PROG}: {exc}", file=sys.stderr)
+            return 1
+        parser.error(f"--strategy: {exc}")
+    text = json.dumps(manifest.to_json(), indent=1) + "\n"
+    if args.output in (None, "-"):
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    else:
+        try:
+            with open(args.output + ".tmp", "w") as f:
+                f.write(text)
+            os.replace(args.output + ".tmp", args.output)  # readers never see half a manifest
+        except OSError as exc:
+            print(f"{PROG}: {args.output}: {exc.strerror or exc}", file=sys.stderr)
+            return 1
+    print(f"{PROG}: {len(manifest.records)} files tagged with {manifest.strategy.spec}", file=sys.stderr)  # type: ignore[attr-defined]
+    return 0
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"not a port number (0-65535): {text!r}")
+    return port
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -199,13 +252,25 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--no-plot", action="store_true", help="skip the PNG (no matplotlib needed)")
     bench.set_defaults(run=_cmd_bench)
 
+    manifest = sub.add_parser("manifest", help="precompute the content tags of a directory tree (JSON), for serve "
+                              "--manifest and the static frontends' manifest=")
+    manifest.add_argument("directory", metavar="DIR")
+    manifest.add_argument("--strategy", "-s", default=None, metavar="SPEC",
+                          help="a content strategy (default: xxh3-128); the servers using the manifest must use it too")
+    manifest.add_argument("--output", "-o", default=None, metavar="FILE", help="write here (default: stdout)")
+    manifest.add_argument("--dotfiles", action="store_true", help="include names starting with '.'")
+    manifest.set_defaults(run=_cmd_manifest)
+
     serve = sub.add_parser("serve", help="serve a directory over HTTP with etagcore tags, preconditions and ranges")
     serve.add_argument("directory", metavar="DIR")
-    serve.add_argument("--strategy", "-s", default="stat", metavar="SPEC",
-                       help="'stat' (default), 'stat:format=nginx', or a content strategy such as xxh3-128 "
-                       "(hashed once per file version, cached)")
+    serve.add_argument("--strategy", "-s", default=None, metavar="SPEC",
+                       help="a content strategy such as xxh3-128 (default; hashed once per file version), "
+                       "or 'stat' / 'stat:format=nginx' (Apache / nginx metadata tags)")
+    serve.add_argument("--manifest", "-m", default=None, metavar="FILE",
+                       help="tags precomputed by 'etagcore manifest' (files whose size or mtime changed are tagged live)")
+    serve.add_argument("--dotfiles", action="store_true", help="serve names starting with '.' (default: 404)")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
-    serve.add_argument("--port", "-p", type=int, default=8000, help="port (default: 8000; 0 picks a free one)")
+    serve.add_argument("--port", "-p", type=_port, default=8000, help="port (default: 8000; 0 picks a free one)")
     serve.set_defaults(run=_cmd_serve)
     return parser
 

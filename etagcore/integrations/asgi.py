@@ -1,5 +1,8 @@
 """ASGI: :class:`ETagMiddleware` tags 200 responses to GET/HEAD and answers their preconditions;
-:func:`with_etag` decides 304/412 from a validator before the app runs.
+:func:`with_etag` decides 304/412 from a validator before the app runs; :class:`StaticFiles` serves
+static files through :class:`etagcore.static.StaticSite`, mountable as Starlette's own:
+
+    app = Starlette(routes=[Mount("/static", app=StaticFiles(directory="static"))])
 
     app = ETagMiddleware(app, strategy="xxh3-128", max_body=8 << 20)
 
@@ -13,14 +16,18 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any
+from typing import Any, Optional, Union
 
+from .._types import StrPath
 from ..conditional import evaluate_preconditions
 from ..etag import ETag
+from ..registry import StrategySpec
+from ..static import Manifest, StaticSite, default_cache_control
+from ..static.site import CacheControl, FileBody
 from ..strategy import Strategy
 from ._common import DEFAULT_MAX_BODY, body_strategy, check_max_body, kept_on_304
 
-__all__ = ["ETagMiddleware", "with_etag"]
+__all__ = ["ETagMiddleware", "with_etag", "StaticFiles"]
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -171,3 +178,70 @@ def with_etag(validator: Callable[[Scope], ETag | str | None | Awaitable[ETag | 
         return conditional_app
 
     return decorate
+
+
+class StaticFiles:
+    """An ASGI app serving the files beneath *directory*, mounted like ``starlette.staticfiles.StaticFiles``:
+    ``Mount("/static", app=StaticFiles(directory="static"))`` or FastAPI's ``app.mount(...)``.
+
+    Every rule (containment, tags, preconditions, ranges, sidecars, caching) is
+    :class:`~etagcore.static.StaticSite`'s, built once here with these options (see there); a bad
+    *directory* or *manifest* raises :class:`~etagcore.ConfigError` now. No file answers with the
+    site's 404. A file that changes while it is sent raises
+    :class:`~etagcore.static.FileChanged` before its last bytes, so the server drops the
+    connection and no client holds a complete body under another version's tag.
+    """
+
+    def __init__(
+        self,
+        directory: StrPath,
+        *,
+        strategy: StrategySpec = None,
+        index: Optional[str] = "index.html",
+        dotfiles: bool = False,
+        cache_control: CacheControl = default_cache_control,
+        precompressed: bool = True,
+        manifest: Union[StrPath, Manifest, None] = None,
+    ) -> None:
+        self.site = StaticSite(directory, strategy=strategy, index=index, dotfiles=dotfiles,
+                               cache_control=cache_control, precompressed=precompressed, manifest=manifest)
+
+    def close(self) -> None:
+        """Release the site's root descriptor and hashing threads (no request may follow)."""
+        self.site.close()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            while True:
+                message = await receive()
+                if message["type"] == "lifespan.startup":
+                    await send({"type": "lifespan.startup.complete"})
+                elif message["type"] == "lifespan.shutdown":
+                    await send({"type": "lifespan.shutdown.complete"})
+                    return
+        if scope["type"] == "websocket":
+            await send({"type": "websocket.close"})
+            return
+        if scope["type"] != "http":
+            return
+        path: str = scope["path"]
+        root_path: str = scope.get("root_path", "")
+        # Starlette >= 0.33 keeps the mount in "path" and adds it to "root_path"; older ones strip it.
+        if root_path and path.startswith(root_path) and path[len(root_path):len(root_path) + 1] in ("", "/"):
+            path = path[len(root_path):]
+        query = scope.get("query_string", b"").decode("latin-1")
+        reply = await self.site.respond_async(scope["method"], path, scope.get("headers", []), query)
+        try:
+            headers = [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in reply.headers]
+            await send({"type": "http.response.start", "status": reply.status, "headers": headers})
+            if isinstance(reply.body, FileBody):
+                # No http.response.zerocopy: the core's stat check must come before the last bytes
+                # go out, which chunks() does; no pathsend: a path string would undo containment.
+                # FileChanged propagates, so the server closes the connection short of the body.
+                for chunk in reply.body.chunks():
+                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
+            else:
+                await send({"type": "http.response.body", "body": reply.body or b"", "more_body": False})
+        finally:
+            reply.close()

@@ -1,4 +1,5 @@
-"""Tornado: :class:`ETagMixin` gives a ``RequestHandler`` etagcore's tags and RFC 9110 preconditions.
+"""Tornado: :class:`ETagMixin` gives a ``RequestHandler`` etagcore's tags and RFC 9110 preconditions;
+:class:`StaticFileHandler` serves static files through :class:`etagcore.static.StaticSite`.
 
     class Page(ETagMixin, tornado.web.RequestHandler):
         def get(self):
@@ -11,13 +12,19 @@ object; default ``sha1``, Tornado's own tags) and ``etag_mode``: ``rfc`` (defaul
 If-Match, If-None-Match and the date preconditions as RFC 9110 13.2.2 orders them, also for a tag
 the handler set itself, and gives gzip-compressed responses (``compress_response=True``) their own
 tag (``"<tag>-gzip"``); ``tornado`` behaves exactly as stock Tornado, only faster.
+
+    app = tornado.web.Application(routes, static_path="static", static_handler_class=StaticFileHandler,
+                                  static_etag_strategy="xxh3-128")
 """
 
 from __future__ import annotations
 
 import functools
-from typing import TYPE_CHECKING, Any, Literal, Union
+import os
+import threading
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Optional, Union
 
+import tornado.iostream
 import tornado.web
 
 from ..conditional import evaluate_preconditions
@@ -26,9 +33,12 @@ from ..etag import ETag
 from ..httpdate import format_http_date, to_timestamp
 from ..match import if_none_match
 from ..strategy import Strategy
+from ..static import StaticSite, default_cache_control
+from ..static.policy import IMMUTABLE
+from ..static.site import ALLOW, FileBody
 from ._common import body_strategy
 
-__all__ = ["ETagMixin", "GZIP_SUFFIX"]
+__all__ = ["ETagMixin", "StaticFileHandler", "GZIP_SUFFIX"]
 
 GZIP_SUFFIX = "-gzip"  # Apache mod_deflate's convention for the tag of the compressed variant
 MODES = ("rfc", "tornado")
@@ -47,6 +57,15 @@ def _settings_strategy(value: Union[str, Strategy]) -> Strategy:
 
 class ETagMixin(_Base):
     """Mix into a ``tornado.web.RequestHandler`` (before it) for etagcore tags and preconditions."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if issubclass(cls, tornado.web.StaticFileHandler):
+            raise TypeError(
+                f"{cls.__name__}: ETagMixin tags the write buffer, which a StaticFileHandler leaves empty "
+                "(every file would get the same tag); use etagcore.integrations.tornado.StaticFileHandler, "
+                "with the static_etag_strategy setting, instead"
+            )
 
     @property
     def etag_strategy(self) -> Strategy:
@@ -136,3 +155,99 @@ class ETagMixin(_Base):
                     and "Content-Encoding" not in self._headers
                 )
         return False
+
+
+_sites: dict[tuple[Any, ...], StaticSite] = {}
+_sites_lock = threading.Lock()
+
+
+def _hashable(value: Any) -> Any:
+    return value if isinstance(value, (str, bool, type(None))) or callable(value) else id(value)
+
+
+def _site(root: str, index: Optional[str], strategy: Any, options: tuple[tuple[str, Any], ...]) -> StaticSite:
+    """One StaticSite (one root descriptor, one hashing pool) per root and configuration."""
+    key = (os.path.abspath(root), index, *((name, _hashable(value)) for name, value in (("strategy", strategy), *options)))
+    with _sites_lock:
+        site = _sites.get(key)
+        if site is None:
+            site = _sites[key] = StaticSite(root, strategy=strategy, index=index, **dict(options))
+        return site
+
+
+class StaticFileHandler(tornado.web.StaticFileHandler):
+    """A drop-in for ``tornado.web.StaticFileHandler`` served by :class:`etagcore.static.StaticSite`.
+
+    Use it as ``static_handler_class`` (with ``static_path``) or in a route with Tornado's own
+    arguments: ``(r"/files/(.*)", StaticFileHandler, {"path": root, "default_filename": "index.html"})``.
+    The strategy comes from the ``static_etag_strategy`` application setting (any spec; default
+    ``xxh3-128``) unless the route gives ``strategy``; routes may also give ``manifest``,
+    ``dotfiles``, ``precompressed`` and ``cache_control`` (see ``StaticSite``). ``static_url()``
+    versioning keeps working: a request with ``?v=`` is cached as immutable, as Tornado caches it.
+    Files are opened beneath the root by descriptor, large files hashed off the event loop, and a
+    client that disconnects ends the response quietly.
+    """
+
+    SUPPORTED_METHODS = tornado.web.RequestHandler.SUPPORTED_METHODS  # 405 with Allow comes from the site
+
+    def initialize(  # type: ignore[override]
+        self,
+        path: str,
+        default_filename: Optional[str] = None,
+        strategy: Any = None,
+        manifest: Any = None,
+        dotfiles: bool = False,
+        precompressed: bool = True,
+        cache_control: Any = default_cache_control,
+    ) -> None:
+        super().initialize(path, default_filename)
+        spec = strategy if strategy is not None else self.settings.get("static_etag_strategy")
+        self.site = self.site_for(path, default_filename, spec, manifest=manifest, dotfiles=dotfiles,
+                                  precompressed=precompressed, cache_control=cache_control)
+
+    @classmethod
+    def site_for(cls, path: str, default_filename: Optional[str] = None, strategy: Any = None,
+                 **options: Any) -> StaticSite:
+        """The StaticSite a route with these arguments uses (built now: configuration errors surface here)."""
+        defaults = {"manifest": None, "dotfiles": False, "precompressed": True, "cache_control": default_cache_control}
+        defaults.update(options)
+        return _site(path, default_filename, strategy, tuple(defaults.items()))
+
+    def compute_etag(self) -> Optional[str]:
+        return None  # the site tags the file; a response it sends without a tag has none
+
+    def check_etag_header(self) -> bool:
+        return False  # the site has evaluated every precondition already
+
+    async def get(self, path: str, include_body: bool = True) -> None:
+        request = self.request
+        reply = await self.site.respond_async(request.method or "GET", path, request.headers, request.query)
+        try:
+            if not reply.found:
+                raise tornado.web.HTTPError(404)
+            self.clear_header("Content-Type")
+            self.set_status(reply.status)
+            for name, value in reply.headers:
+                self.set_header(name, value)
+            if reply.status in (200, 206, 304) and "v" in request.query_arguments and reply.etag is not None:
+                self.set_header("Cache-Control", IMMUTABLE)  # static_url() names this version
+            if isinstance(reply.body, FileBody):
+                for chunk in reply.body.chunks():
+                    self.write(chunk)
+                    await self.flush()
+            elif reply.body:
+                self.write(reply.body)
+        except tornado.iostream.StreamClosedError:
+            return  # the client went away
+        finally:
+            reply.close()
+
+    async def post(self, path: str) -> None:
+        await self.get(path)
+
+    put = patch = delete = options = post  # the site answers 405 with Allow (or 404 for no file)
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        if status_code == 405:
+            self.set_header("Allow", ALLOW)
+        super().write_error(status_code, **kwargs)

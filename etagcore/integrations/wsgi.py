@@ -1,5 +1,6 @@
 """WSGI: :class:`ETagMiddleware` tags 200 responses to GET/HEAD and answers their preconditions;
-:func:`with_etag` decides 304/412 from a validator before the app runs.
+:func:`with_etag` decides 304/412 from a validator before the app runs; :class:`StaticFiles` serves
+the files beneath a directory in front of an app, as WhiteNoise does.
 
     app = ETagMiddleware(app, strategy="xxh3-128", max_body=8 << 20)
 
@@ -8,19 +9,29 @@ chunk path). A longer body streams through untagged and is never held whole. Res
 already carry an ETag keep it: their preconditions are evaluated before the body is read, and on
 a 304 or 412 the body is not consumed (``close()`` is still called). A body sent with a
 Content-Encoding is tagged as sent, so it gets a tag distinct from the identity body's.
+
+    app = StaticFiles(app, root="static", prefix="/static/")
+
+:class:`StaticFiles` is a thin frontend over :class:`~etagcore.static.StaticSite`, which makes every
+decision (containment, tags, preconditions, ranges, sidecars, caching headers); a URL under the
+prefix that names no file falls through to the wrapped app.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from typing import Any, Optional, Union
 
+from .._types import StrPath
 from ..conditional import evaluate_preconditions
 from ..etag import ETag
+from ..registry import StrategySpec
+from ..static import Manifest, StaticSite, default_cache_control
+from ..static.site import CacheControl, FileBody, Reply
 from ..strategy import Strategy
 from ._common import DEFAULT_MAX_BODY, body_strategy, check_max_body, kept_on_304
 
-__all__ = ["ETagMiddleware", "with_etag"]
+__all__ = ["ETagMiddleware", "with_etag", "StaticFiles"]
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 STATUS_LINES = {304: "304 Not Modified", 412: "412 Precondition Failed"}
@@ -191,3 +202,96 @@ def with_etag(validator: Callable[[dict[str, Any]], ETag | str | None]) -> Calla
         return conditional_app
 
     return decorate
+
+
+# What StaticSite reads from a request, by HTTP name and environ key.
+_STATIC_FIELDS = tuple((name, "HTTP_" + name.upper().replace("-", "_")) for name in (
+    "If-Match", "If-None-Match", "If-Modified-Since", "If-Unmodified-Since", "If-Range", "Range",
+    "Accept-Encoding"))
+
+
+class StaticFiles:
+    """Serve the files beneath *root* at URLs under *prefix*, in front of the WSGI *app*.
+
+    The keyword arguments are :class:`~etagcore.static.StaticSite`'s, which answers every request
+    under the prefix. When it finds no file (404), the request goes to *app* (a plain 404 when
+    *app* is None); so do requests outside the prefix. Matching is on ``PATH_INFO``, as in
+    WhiteNoise. :meth:`close` releases the root's descriptor and the hashing threads.
+    """
+
+    def __init__(
+        self,
+        app: Optional[WSGIApp],
+        root: StrPath = "static",
+        prefix: str = "/static/",
+        *,
+        strategy: StrategySpec = None,
+        index: Optional[str] = "index.html",
+        dotfiles: bool = False,
+        cache_control: CacheControl = default_cache_control,
+        precompressed: bool = True,
+        manifest: Union[StrPath, Manifest, None] = None,
+    ) -> None:
+        self.app = app
+        stripped = prefix.strip("/")
+        self.prefix = f"/{stripped}/" if stripped else "/"
+        self.site = StaticSite(root, strategy=strategy, index=index, dotfiles=dotfiles,
+                               cache_control=cache_control, precompressed=precompressed, manifest=manifest)
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        path_info: str = environ.get("PATH_INFO", "")
+        if not path_info.startswith(self.prefix):
+            return self._fall_through(environ, start_response)
+        # PATH_INFO holds the raw bytes decoded as latin-1; file names are UTF-8.
+        path = "/" + path_info[len(self.prefix):].encode("latin-1").decode("utf-8", "surrogateescape")
+        headers = {name: environ[key] for name, key in _STATIC_FIELDS if key in environ}
+        reply = self.site.respond(environ.get("REQUEST_METHOD", "GET"), path, headers,
+                                  environ.get("QUERY_STRING", ""))
+        if not reply.found:
+            reply.close()
+            return self._fall_through(environ, start_response)
+        try:
+            start_response(f"{reply.status} {reply.reason}", reply.headers)
+        except BaseException:
+            reply.close()
+            raise
+        if isinstance(reply.body, FileBody):
+            # Not wsgi.file_wrapper: the server would send the file itself, without the core's
+            # last stat check, and could hand out a complete body under a tag it does not have.
+            return _FileResponse(reply)
+        if reply.body is None:
+            # One empty write with no len(): wsgiref adds "Content-Length: 0" to a response that
+            # ends unwritten (finish_content) or is a one-item list (set_content_length), which a
+            # 304 must not carry (RFC 9110 8.6); an empty write sends the headers as they are.
+            return iter((b"",))
+        return [reply.body]
+
+    def _fall_through(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if self.app is not None:
+            return self.app(environ, start_response)
+        body = b"404 Not Found\n"
+        start_response("404 Not Found", [("Content-Type", "text/plain; charset=utf-8"),
+                                         ("Content-Length", str(len(body)))])
+        return [] if environ.get("REQUEST_METHOD") == "HEAD" else [body]
+
+    def close(self) -> None:
+        """Release the static root's descriptor and hashing threads."""
+        self.site.close()
+
+
+class _FileResponse:
+    """A file body for the server to iterate; ``close()`` (also on a client disconnect) releases
+    the descriptor. :class:`~etagcore.static.FileChanged` raised while iterating propagates, so
+    the server drops the connection before the last bytes."""
+
+    __slots__ = ("_reply",)
+
+    def __init__(self, reply: Reply) -> None:
+        self._reply = reply
+
+    def __iter__(self) -> Iterator[bytes]:
+        assert isinstance(self._reply.body, FileBody)
+        return self._reply.body.chunks()
+
+    def close(self) -> None:
+        self._reply.close()

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import os
-import stat
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ from ..etag import ETag
 from ..files import STABLE_AFTER_NS, hash_fd, identity, is_stable
 from ..registry import get_strategy
 from ..strategy import Strategy
+from .walk import NotFound, open_beneath
 
 __all__ = ["Manifest", "build_manifest", "load_manifest", "FORMAT"]
 
@@ -66,15 +66,24 @@ def content_strategy(spec: Any, owner: str) -> Strategy:
     return strategy
 
 
-def _files(root: str, dotfiles: bool) -> Iterator[tuple[str, str]]:
+def _record(strategy: Strategy, fd: int, st: os.stat_result, relpath: str) -> tuple[ETag, int, int]:
+    if not is_stable(st):  # a later write in the same tick would keep size and mtime
+        time.sleep((STABLE_AFTER_NS - (time.time_ns() - st.st_ctime_ns)) / 1e9 + 0.01)
+        st = os.fstat(fd)
+    tag = hash_fd(strategy, fd)
+    if identity(os.fstat(fd)) != identity(st):
+        raise FileChangingError(f"{relpath!r} changed while it was read; build the manifest again")
+    return tag, st.st_size, st.st_mtime_ns
+
+
+def _files(root: str, dotfiles: bool) -> Iterator[str]:
     for directory, dirs, names in os.walk(root):
         if not dotfiles:
             dirs[:] = [d for d in dirs if not d.startswith(".")]
         dirs.sort()
         for name in sorted(names):
             if dotfiles or not name.startswith("."):
-                path = os.path.join(directory, name)
-                yield os.path.relpath(path, root).replace(os.sep, "/"), path
+                yield os.path.relpath(os.path.join(directory, name), root).replace(os.sep, "/")
 
 
 def build_manifest(root: StrPath, strategy: Any = "xxh3-128", *, dotfiles: bool = False) -> Manifest:
@@ -84,24 +93,21 @@ def build_manifest(root: StrPath, strategy: Any = "xxh3-128", *, dotfiles: bool 
     if not os.path.isdir(top):
         raise NotADirectoryError(20, "Not a directory", top)
     records = {}
-    for relpath, path in _files(top, dotfiles):
-        try:
-            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-        except OSError:
-            continue  # a dangling symlink, a file removed meanwhile
-        try:
-            st = os.fstat(fd)
-            if not stat.S_ISREG(st.st_mode):
+    real = os.path.realpath(top)
+    root_fd = os.open(real, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        for relpath in _files(top, dotfiles):
+            try:  # what a server would open: symlinks out of the root, FIFOs, ... are left out
+                opened = open_beneath(root_fd, real, relpath.split("/"), dotfiles=dotfiles)
+            except NotFound:
                 continue
-            if not is_stable(st):  # a later write in the same tick would keep size and mtime
-                time.sleep((STABLE_AFTER_NS - (time.time_ns() - st.st_ctime_ns)) / 1e9 + 0.01)
-                st = os.fstat(fd)
-            tag = hash_fd(chosen, fd)
-            if identity(os.fstat(fd)) != identity(st):
-                raise FileChangingError(f"{path!r} changed while it was read; build the manifest again")
-            records[relpath] = (tag, st.st_size, st.st_mtime_ns)
-        finally:
-            os.close(fd)
+            try:
+                if not opened.is_dir:
+                    records[relpath] = _record(chosen, opened.fd, opened.st, relpath)
+            finally:
+                opened.close()
+    finally:
+        os.close(root_fd)
     return Manifest(chosen, records)
 
 

@@ -302,7 +302,7 @@ class StaticSite:
         finally:
             selected.close()  # a body has taken its descriptor over (see _build)
 
-    def _build(self, selected: _Selected, tag: Optional[ETag]) -> Reply:
+    def _build(self, selected: _Selected, tag: Optional[ETag], recheck: bool = True) -> Reply:
         method, request = selected.method, selected.headers
         st = selected.file.st
         size = st.st_size
@@ -347,8 +347,18 @@ class StaticSite:
                 status, length = 206, last - first + 1
                 headers.append(("Content-Range", f"bytes {first}-{last}/{size}"))
         headers.append(("Content-Length", str(length)))
-        body: Union[FileBody, None] = None
-        if method != "HEAD":
+        body: Union[FileBody, bytes, None] = None
+        if method == "HEAD":
+            pass
+        elif length <= FileBody.CHUNK:  # read now: a change seen here still leaves the headers open
+            fd = selected.file.fd
+            body = os.pread(fd, length, first)
+            if recheck and (len(body) != length or identity(os.fstat(fd)) != identity(st)):
+                selected.file.st = os.fstat(fd)
+                return self._build(selected, None, recheck=False)  # changing: no validator
+            if len(body) != length:
+                raise FileChanged("the file shrank while it was read")
+        else:
             body = FileBody(selected.file.fd, first, length, identity(st))
             selected.file.fd = -1  # the body owns it now
         return Reply(status, headers, body, etag=tag, path=selected.relpath)
