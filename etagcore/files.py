@@ -31,11 +31,11 @@ if TYPE_CHECKING:
     from .strategy import Strategy
 
 __all__ = ["tag_file_content", "tag_open_file", "hash_fd", "is_stable", "identity", "cache_key",
-           "DigestCache", "digest_cache", "STABLE_AFTER_NS"]
+           "DigestCache", "digest_cache", "STABLE_AFTER_NS", "SETTLE_TIMEOUT_NS"]
 
 READ_SIZE = 1 << 20
 STABLE_AFTER_NS = 1_000_000_000
-ATTEMPTS = 3  # reads of a recently changed file before tag_file gives up
+SETTLE_TIMEOUT_NS = 3 * STABLE_AFTER_NS  # how long tag_file waits for a changing file to settle
 
 
 class DigestCache:
@@ -118,8 +118,9 @@ def tag_open_file(strategy: Strategy, fd: int, st: os.stat_result) -> ETag | Non
 def tag_file_content(strategy: Strategy, path: StrPath) -> ETag:
     """Tag the regular file at *path* by hashing its content with *strategy*, using the cache.
 
-    A recently changed file is read until two reads in a row, with an unchanged stat, give the
-    same tag; if it keeps changing, :class:`~etagcore.FileChangingError` is raised.
+    A file changed less than :data:`STABLE_AFTER_NS` ago is tagged once it has settled (this waits
+    for the rest of that second); one that keeps changing for :data:`SETTLE_TIMEOUT_NS` raises
+    :class:`~etagcore.FileChangingError`, since no tag would describe its bytes.
     """
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     try:
@@ -128,16 +129,14 @@ def tag_file_content(strategy: Strategy, path: StrPath) -> ETag:
             raise IsADirectoryError(21, "Is a directory", os.fsdecode(path))
         if not stat.S_ISREG(st.st_mode):
             raise OSError(f"not a regular file: {os.fsdecode(path)!r}")
-        tag = tag_open_file(strategy, fd, st)
-        if tag is not None:
-            return tag
-        previous = None
-        for _ in range(ATTEMPTS):
-            tag = hash_fd(strategy, fd)
-            after = os.fstat(fd)
-            if identity(after) == identity(st) and tag == previous:
-                return tag
-            previous, st = tag, after
-        raise FileChangingError(f"{os.fsdecode(path)!r} kept changing while it was read")
+        deadline = time.time_ns() + SETTLE_TIMEOUT_NS
+        while (tag := tag_open_file(strategy, fd, st)) is None:
+            now = time.time_ns()
+            if now >= deadline:
+                raise FileChangingError(f"{os.fsdecode(path)!r} kept changing while it was read")
+            settled_at = os.fstat(fd).st_ctime_ns + STABLE_AFTER_NS
+            time.sleep(max(0, min(settled_at, deadline) - now) / 1e9 + 0.001)
+            st = os.fstat(fd)
+        return tag
     finally:
         os.close(fd)

@@ -248,7 +248,7 @@ class StaticSite:
             opened.close()
             if directory_form:
                 return _text(404, head=head, found=False)
-            location = "./" + urllib.parse.quote(names[-1]) + "/" + ("?" + query if query else "")
+            location = "./" + urllib.parse.quote(names[-1], errors="surrogateescape") + "/" + ("?" + query if query else "")
             return _text(301, [("Location", location)], head=head)
         if method not in ("GET", "HEAD"):
             opened.close()
