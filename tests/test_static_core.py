@@ -308,3 +308,16 @@ def test_manifest_command(tree, stable, tmp_path):
     bad = subprocess.run([sys.executable, "-m", "etagcore", "manifest", str(tree), "-s", "stat"],
                          capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and "content strategy" in bad.stderr
+
+
+def test_sidecars_are_walked_from_the_root_by_the_url_name(tree, stable):
+    (tree / ".env").write_bytes(b"SECRET=1")
+    (tree / "c.js").write_bytes(b"c")
+    os.symlink(".env", tree / "c.js.gz")  # a sidecar may not reveal a dotfile
+    (tree / "other.gz").write_bytes(b"root other")
+    (tree / "sub" / "other.gz").write_bytes(b"sub other")
+    (tree / "sub" / "b.js").write_bytes(b"b")
+    os.symlink(tree / "other.gz", tree / "sub" / "b.js.gz")  # absolute, inside the root
+    site = StaticSite(tree)
+    assert get(site, "/c.js", {"Accept-Encoding": "gzip"})[1] == b"c"
+    assert get(site, "/sub/b.js", {"Accept-Encoding": "gzip"})[1] == b"root other"

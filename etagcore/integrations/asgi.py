@@ -1,8 +1,6 @@
 """ASGI: :class:`ETagMiddleware` tags 200 responses to GET/HEAD and answers their preconditions;
 :func:`with_etag` decides 304/412 from a validator before the app runs; :class:`StaticFiles` serves
-static files through :class:`etagcore.static.StaticSite`, mountable as Starlette's own:
-
-    app = Starlette(routes=[Mount("/static", app=StaticFiles(directory="static"))])
+the files beneath a directory.
 
     app = ETagMiddleware(app, strategy="xxh3-128", max_body=8 << 20)
 
@@ -10,10 +8,19 @@ Same rules as the WSGI middleware: the body is buffered up to *max_body* bytes w
 sends it and tagged in one call; a longer body streams through untagged; a response with its own
 ETag is answered from that tag as soon as its start message arrives (the body messages the app
 still sends are dropped on a 304/412); an encoded body is tagged as sent.
+
+    app = Starlette(routes=[Mount("/static", app=StaticFiles(directory="static"))])
+    app.mount("/static", StaticFiles(directory="static"))  # FastAPI
+
+:class:`StaticFiles` is mounted as Starlette's own and is a thin frontend over
+:class:`~etagcore.static.StaticSite`, which makes every decision (containment, tags,
+preconditions, ranges, sidecars, caching headers).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import inspect
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any, Optional, Union
@@ -186,10 +193,10 @@ class StaticFiles:
 
     Every rule (containment, tags, preconditions, ranges, sidecars, caching) is
     :class:`~etagcore.static.StaticSite`'s, built once here with these options (see there); a bad
-    *directory* or *manifest* raises :class:`~etagcore.ConfigError` now. No file answers with the
-    site's 404. A file that changes while it is sent raises
-    :class:`~etagcore.static.FileChanged` before its last bytes, so the server drops the
-    connection and no client holds a complete body under another version's tag.
+    *directory* or *manifest* raises :class:`~etagcore.ConfigError` now. A URL that names no file
+    gets the site's 404 (an ASGI app has nothing to fall through to). A file that changes while it
+    is sent raises :class:`~etagcore.static.FileChanged` before its last bytes, so the server
+    drops the connection and no client holds a complete body under another version's tag.
     """
 
     def __init__(
@@ -226,7 +233,8 @@ class StaticFiles:
             return
         path: str = scope["path"]
         root_path: str = scope.get("root_path", "")
-        # Starlette >= 0.33 keeps the mount in "path" and adds it to "root_path"; older ones strip it.
+        # Starlette >= 0.33 keeps the mount in "path" and adds it to "root_path"; older ones strip it
+        # themselves. Only a whole leading segment is cut, as Starlette's get_route_path() does.
         if root_path and path.startswith(root_path) and path[len(root_path):len(root_path) + 1] in ("", "/"):
             path = path[len(root_path):]
         query = scope.get("query_string", b"").decode("latin-1")
@@ -235,13 +243,36 @@ class StaticFiles:
             headers = [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in reply.headers]
             await send({"type": "http.response.start", "status": reply.status, "headers": headers})
             if isinstance(reply.body, FileBody):
-                # No http.response.zerocopy: the core's stat check must come before the last bytes
-                # go out, which chunks() does; no pathsend: a path string would undo containment.
-                # FileChanged propagates, so the server closes the connection short of the body.
-                for chunk in reply.body.chunks():
-                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
-                await send({"type": "http.response.body", "body": b"", "more_body": False})
+                await _send_file(reply.body, receive, send)
             else:
                 await send({"type": "http.response.body", "body": reply.body or b"", "more_body": False})
         finally:
             reply.close()
+
+
+async def _send_file(body: FileBody, receive: Receive, send: Send) -> None:
+    """Send *body* in chunks; stop early when the client disconnects.
+
+    Not ``http.response.zerocopy``: the core's stat check must come before the last bytes go out,
+    which only ``chunks()`` does; not ``http.response.pathsend``: a path string would undo the
+    containment by descriptor. :class:`~etagcore.static.FileChanged` propagates, so the server
+    closes the connection short of the body. uvicorn's ``send`` neither raises nor waits once the
+    client is gone, so a disconnect is seen on ``receive`` (as Starlette's FileResponse does), or
+    the rest of the file would be read on the event loop for nobody.
+    """
+    gone = asyncio.ensure_future(_disconnect(receive))
+    try:
+        for chunk in body.chunks():
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            await asyncio.sleep(0)  # let the disconnect, if any, arrive
+            if gone.done():
+                return
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+    finally:
+        gone.cancel()
+
+
+async def _disconnect(receive: Receive) -> None:
+    with contextlib.suppress(Exception):
+        while (await receive())["type"] != "http.disconnect":
+            pass

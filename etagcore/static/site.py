@@ -116,7 +116,7 @@ class Reply:
 
 _REASONS = {200: "OK", 206: "Partial Content", 301: "Moved Permanently", 304: "Not Modified",
             404: "Not Found", 405: "Method Not Allowed", 412: "Precondition Failed",
-            416: "Range Not Satisfiable"}
+            416: "Range Not Satisfiable", 503: "Service Unavailable"}
 
 
 def _text(status: int, extra: list[tuple[str, str]] | None = None, *, head: bool = False,
@@ -265,9 +265,10 @@ class StaticSite:
             return
         text = ", ".join(v.decode("latin-1") if isinstance(v, bytes) else str(v) for v in accept)
         base = selected.opened
+        *parent, name = selected.relpath.split("/")
         for coding, suffix in acceptable_codings(text):
-            try:
-                side = open_beneath(base.dir_fd, self.root, [base.name + suffix], dotfiles=True)
+            try:  # next to the URL's name, walked from the root like any file (as nginx's gzip_static)
+                side = open_beneath(self._root_fd, self.root, [*parent, name + suffix], dotfiles=self.dotfiles)
             except NotFound:
                 continue
             # A sidecar older than the file it compresses is stale: the file was updated after it.
@@ -356,8 +357,8 @@ class StaticSite:
             if recheck and (len(body) != length or identity(os.fstat(fd)) != identity(st)):
                 selected.file.st = os.fstat(fd)
                 return self._build(selected, None, recheck=False)  # changing: no validator
-            if len(body) != length:
-                raise FileChanged("the file shrank while it was read")
+            if len(body) != length:  # shrinking as we read it: ask the client to come back
+                return _text(503, [("Retry-After", "1"), ("Cache-Control", policy.CHANGING)], head=method == "HEAD")
         else:
             body = FileBody(selected.file.fd, first, length, identity(st))
             selected.file.fd = -1  # the body owns it now
