@@ -314,9 +314,9 @@ def test_sidecars_are_walked_from_the_root_by_the_url_name(tree, stable):
     (tree / ".env").write_bytes(b"SECRET=1")
     (tree / "c.js").write_bytes(b"c")
     os.symlink(".env", tree / "c.js.gz")  # a sidecar may not reveal a dotfile
-    (tree / "other.gz").write_bytes(b"root other")
-    (tree / "sub" / "other.gz").write_bytes(b"sub other")
     (tree / "sub" / "b.js").write_bytes(b"b")
+    (tree / "other.gz").write_bytes(b"root other")  # newer than b.js: not stale
+    (tree / "sub" / "other.gz").write_bytes(b"sub other")
     os.symlink(tree / "other.gz", tree / "sub" / "b.js.gz")  # absolute, inside the root
     site = StaticSite(tree)
     assert get(site, "/c.js", {"Accept-Encoding": "gzip"})[1] == b"c"
