@@ -21,7 +21,7 @@ from .etag import ETag
 from .httpdate import parse_http_date, to_timestamp
 from .match import evaluate
 
-__all__ = ["evaluate_preconditions", "honour_range", "Headers", "LastModified"]
+__all__ = ["evaluate_preconditions", "honour_range", "request_fields", "Headers", "LastModified"]
 
 Headers = Union[Mapping[Any, Any], Iterable[tuple[Any, Any]]]
 LastModified = Union[datetime, float, str, None]
@@ -35,6 +35,14 @@ def _name(key: object) -> str:
 
 def field_lines(headers: Headers, name: str) -> list[Any] | None:
     """Every line of field *name* (case-insensitive), or None when absent."""
+    if type(headers) is dict:  # the common, cheap case (request_fields() gives exact names)
+        value = headers.get(name)
+        if value is None:
+            wanted = name.lower()
+            value = next((v for k, v in headers.items() if _name(k) == wanted), None)
+            if value is None:
+                return None
+        return value if type(value) is list else list(value) if isinstance(value, tuple) else [value]
     for attr in _MULTI_GETTERS:
         getter = getattr(headers, attr, None)
         if callable(getter):
@@ -49,6 +57,33 @@ def field_lines(headers: Headers, name: str) -> list[Any] | None:
         return list(value) if isinstance(value, (list, tuple)) else [value]
     lines = [v for k, v in headers if _name(k) == wanted]  # (name, value) pairs, e.g. ASGI
     return lines or None
+
+
+def request_fields(headers: Headers, names: Iterable[str]) -> dict[str, list[Any]]:
+    """The lines of each field in *names* that *headers* has, keyed by the name as given: one pass
+    over a plain mapping or (name, value) pairs, one lookup per name on a multi-valued headers
+    object. The result is itself a valid *headers* argument, and a cheap one."""
+    wanted = {name.lower(): name for name in names}
+    found: dict[str, list[Any]] = {}
+    if type(headers) is dict and not headers:
+        return found
+    for attr in _MULTI_GETTERS if type(headers) is not dict else ():
+        getter = getattr(headers, attr, None)
+        if callable(getter):
+            for name in wanted.values():
+                lines = list(getter(name))
+                if lines:
+                    found[name] = lines
+            return found
+    items = headers.items() if isinstance(headers, Mapping) else headers
+    for key, value in items:
+        name = wanted.get(_name(key))
+        if name is not None:
+            if isinstance(value, (list, tuple)):
+                found.setdefault(name, []).extend(value)
+            else:
+                found.setdefault(name, []).append(value)
+    return found
 
 
 def _single_date(lines: list[Any]) -> int | None:

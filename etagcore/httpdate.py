@@ -12,6 +12,7 @@ digits. A leap second (:60) is read as :59.
 from __future__ import annotations
 
 import calendar
+import functools
 import re
 import time
 from datetime import datetime, timezone
@@ -57,7 +58,12 @@ def parse_http_date(value: str | bytes, now: float | None = None) -> int | None:
 
 def format_http_date(timestamp: float) -> str:
     """IMF-fixdate for a POSIX timestamp (fraction dropped)."""
-    t = time.gmtime(int(timestamp // 1))
+    return _format_seconds(int(timestamp // 1))
+
+
+@functools.lru_cache(maxsize=1024)  # servers format the same few Last-Modified values over and over
+def _format_seconds(seconds: int) -> str:
+    t = time.gmtime(seconds)
     return f"{('Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun')[t.tm_wday]}, {t.tm_mday:02d} {_MONTHS[t.tm_mon - 1]} {t.tm_year} {t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d} GMT"
 
 

@@ -27,6 +27,7 @@ from ..conditional import evaluate_preconditions
 from ..etag import ETag
 from ..registry import StrategySpec
 from ..static import Manifest, StaticSite, default_cache_control
+from ..static.site import FIELDS as STATIC_FIELDS
 from ..static.site import CacheControl, FileBody, Reply
 from ..strategy import Strategy
 from ._common import DEFAULT_MAX_BODY, body_strategy, check_max_body, kept_on_304
@@ -205,9 +206,7 @@ def with_etag(validator: Callable[[dict[str, Any]], ETag | str | None]) -> Calla
 
 
 # What StaticSite reads from a request, by HTTP name and environ key.
-_STATIC_FIELDS = tuple((name, "HTTP_" + name.upper().replace("-", "_")) for name in (
-    "If-Match", "If-None-Match", "If-Modified-Since", "If-Unmodified-Since", "If-Range", "Range",
-    "Accept-Encoding"))
+_STATIC_FIELDS = tuple((name, "HTTP_" + name.upper().replace("-", "_")) for name in STATIC_FIELDS)
 
 
 class StaticFiles:
@@ -244,7 +243,7 @@ class StaticFiles:
             return self._fall_through(environ, start_response)
         # PATH_INFO holds the raw bytes decoded as latin-1; file names are UTF-8.
         path = "/" + path_info[len(self.prefix):].encode("latin-1").decode("utf-8", "surrogateescape")
-        headers = {name: environ[key] for name, key in _STATIC_FIELDS if key in environ}
+        headers = {name: [environ[key]] for name, key in _STATIC_FIELDS if key in environ}
         reply = self.site.respond(environ.get("REQUEST_METHOD", "GET"), path, headers,
                                   environ.get("QUERY_STRING", ""))
         if not reply.found:

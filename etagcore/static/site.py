@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from typing import Any, Optional, Union
 
 from .._types import StrPath
-from ..conditional import Headers, evaluate_preconditions, field_lines, honour_range
+from ..conditional import Headers, evaluate_preconditions, honour_range, request_fields
 from ..errors import ConfigError
 from ..etag import ETag
 from ..files import identity, is_stable
@@ -51,6 +51,10 @@ __all__ = ["StaticSite", "Reply", "FileBody", "FileChanged", "DEFAULT_STRATEGY",
 
 DEFAULT_STRATEGY = "xxh3-128"
 ALLOW = "GET, HEAD"
+# The request fields the site reads; the first four are the preconditions.
+FIELDS = ("If-Match", "If-None-Match", "If-Modified-Since", "If-Unmodified-Since", "If-Range", "Range",
+          "Accept-Encoding")
+_PRECONDITIONS = frozenset(FIELDS[:4])
 MAX_PATH = 4096  # longer URL paths are 404 without touching the file system
 CacheControl = Union[str, Callable[[str], Optional[str]], None]
 
@@ -132,7 +136,7 @@ class _Selected:
 
     __slots__ = ("method", "headers", "opened", "file", "relpath", "coding", "vary", "now_ns")
 
-    def __init__(self, method: str, headers: Headers, opened: Opened, relpath: str) -> None:
+    def __init__(self, method: str, headers: dict[str, list[Any]], opened: Opened, relpath: str) -> None:
         self.method, self.headers, self.relpath = method, headers, relpath
         self.opened = self.file = opened
         self.coding: Optional[str] = None
@@ -254,13 +258,13 @@ class StaticSite:
             opened.close()
             return _text(405, [("Allow", ALLOW)], head=head)
         relpath = "/".join(names)
-        selected = _Selected(method, headers, opened, relpath)
+        selected = _Selected(method, request_fields(headers, FIELDS), opened, relpath)
         if self.precompressed:
             self._choose_sidecar(selected)
         return selected, self._tag(selected)
 
     def _choose_sidecar(self, selected: _Selected) -> None:
-        accept = field_lines(selected.headers, "Accept-Encoding")
+        accept = selected.headers.get("Accept-Encoding")
         if accept is None:
             return
         text = ", ".join(v.decode("latin-1") if isinstance(v, bytes) else str(v) for v in accept)
@@ -322,7 +326,9 @@ class StaticSite:
         if selected.vary:
             caching.append(("Vary", "Accept-Encoding"))
 
-        outcome = evaluate_preconditions(method, request, etag=tag, last_modified=last_modified)
+        outcome = None
+        if not _PRECONDITIONS.isdisjoint(request):
+            outcome = evaluate_preconditions(method, request, etag=tag, last_modified=last_modified)
         if outcome == 304:
             # 15.4.5: the fields a 200 would have had for caching; Last-Modified only without a tag.
             kept = [v for v in validators if v[0] == "ETag"] or validators
@@ -337,8 +343,9 @@ class StaticSite:
             headers.append(("Accept-Ranges", "bytes"))
         headers += [*validators, *caching]
         status, first, length = 200, 0, size
-        if selected.coding is None and honour_range(method, request, etag=tag, last_modified=last_modified):
-            ranges = field_lines(request, "Range") or []
+        if "Range" in request and selected.coding is None and honour_range(method, request, etag=tag,
+                                                                          last_modified=last_modified):
+            ranges = request["Range"]
             wanted = parse_range(_text_of(ranges[0]), size) if len(ranges) == 1 else None
             if wanted is UNSATISFIABLE:
                 return Reply(416, [("Content-Range", f"bytes */{size}"), ("Content-Length", "0")],
