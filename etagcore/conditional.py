@@ -77,12 +77,12 @@ def request_fields(headers: Headers, names: Iterable[str]) -> dict[str, list[Any
             return found
     items = headers.items() if isinstance(headers, Mapping) else headers
     for key, value in items:
-        name = wanted.get(_name(key))
-        if name is not None:
+        canonical = wanted.get(_name(key))
+        if canonical is not None:
             if isinstance(value, (list, tuple)):
-                found.setdefault(name, []).extend(value)
+                found.setdefault(canonical, []).extend(value)
             else:
-                found.setdefault(name, []).append(value)
+                found.setdefault(canonical, []).append(value)
     return found
 
 

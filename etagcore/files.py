@@ -28,7 +28,7 @@ from .errors import FileChangingError
 from .etag import ETag
 
 if TYPE_CHECKING:
-    from .strategy import Strategy
+    from .strategy import BaseStrategy, Strategy
 
 __all__ = ["tag_file_content", "tag_open_file", "hash_fd", "is_stable", "identity", "cache_key",
            "DigestCache", "digest_cache", "STABLE_AFTER_NS", "SETTLE_TIMEOUT_NS"]
@@ -81,13 +81,13 @@ def is_stable(st: os.stat_result, now_ns: Optional[int] = None) -> bool:
     return (time.time_ns() if now_ns is None else now_ns) - st.st_ctime_ns > STABLE_AFTER_NS
 
 
-def cache_key(strategy: Strategy, st: os.stat_result) -> tuple[Any, ...]:
+def cache_key(strategy: Strategy | BaseStrategy, st: os.stat_result) -> tuple[Any, ...]:
     config = getattr(strategy, "_config", None)
     options = tuple(config().items()) if callable(config) else ()
     return (type(strategy), options, *identity(st))
 
 
-def hash_fd(strategy: Strategy, fd: int) -> ETag:
+def hash_fd(strategy: Strategy | BaseStrategy, fd: int) -> ETag:
     """The content tag of everything in the open file *fd*, read with ``pread`` from offset 0."""
     tagger = strategy.new()
     buf = bytearray(READ_SIZE)
@@ -99,7 +99,7 @@ def hash_fd(strategy: Strategy, fd: int) -> ETag:
     return tagger.etag()
 
 
-def tag_open_file(strategy: Strategy, fd: int, st: os.stat_result) -> ETag | None:
+def tag_open_file(strategy: Strategy | BaseStrategy, fd: int, st: os.stat_result) -> ETag | None:
     """The content tag of the open regular file *fd* whose ``fstat`` is *st*, or None when the file
     is not stable (changed recently, or while it was read). Stable tags are cached."""
     key = cache_key(strategy, st)
@@ -115,7 +115,7 @@ def tag_open_file(strategy: Strategy, fd: int, st: os.stat_result) -> ETag | Non
     return tag
 
 
-def tag_file_content(strategy: Strategy, path: StrPath) -> ETag:
+def tag_file_content(strategy: Strategy | BaseStrategy, path: StrPath) -> ETag:
     """Tag the regular file at *path* by hashing its content with *strategy*, using the cache.
 
     A file changed less than :data:`STABLE_AFTER_NS` ago is tagged once it has settled (this waits
