@@ -165,14 +165,20 @@ def _hashable(value: Any) -> Any:
     return value if isinstance(value, (str, bool, type(None))) or callable(value) else id(value)
 
 
-def _site(root: str, index: Optional[str], strategy: Any, options: tuple[tuple[str, Any], ...]) -> StaticSite:
-    """One StaticSite (one root descriptor, one hashing pool) per root and configuration."""
-    key = (os.path.abspath(root), index, *((name, _hashable(value)) for name, value in (("strategy", strategy), *options)))
-    with _sites_lock:
-        site = _sites.get(key)
-        if site is None:
-            site = _sites[key] = StaticSite(root, strategy=strategy, index=index, **dict(options))
-        return site
+def _site(root: str, index: Optional[str], strategy: Any, manifest: Any, dotfiles: bool, precompressed: bool,
+          cache_control: Any) -> StaticSite:
+    """One StaticSite (one root descriptor, one hashing pool) per root and configuration; looked up
+    on every request, so the hit is one tuple and one dict read."""
+    key = (root, index, _hashable(strategy), _hashable(manifest), dotfiles, precompressed, _hashable(cache_control))
+    site = _sites.get(key)
+    if site is None:
+        with _sites_lock:
+            site = _sites.get(key)
+            if site is None:
+                site = _sites[key] = StaticSite(root, strategy=strategy, index=index, manifest=manifest,
+                                                dotfiles=dotfiles, precompressed=precompressed,
+                                                cache_control=cache_control)
+    return site
 
 
 class StaticFileHandler(tornado.web.StaticFileHandler):
@@ -202,16 +208,14 @@ class StaticFileHandler(tornado.web.StaticFileHandler):
     ) -> None:
         super().initialize(path, default_filename)
         spec = strategy if strategy is not None else self.settings.get("static_etag_strategy")
-        self.site = self.site_for(path, default_filename, spec, manifest=manifest, dotfiles=dotfiles,
-                                  precompressed=precompressed, cache_control=cache_control)
+        self.site = _site(path, default_filename, spec, manifest, dotfiles, precompressed, cache_control)
 
     @classmethod
-    def site_for(cls, path: str, default_filename: Optional[str] = None, strategy: Any = None,
-                 **options: Any) -> StaticSite:
+    def site_for(cls, path: str, default_filename: Optional[str] = None, strategy: Any = None, manifest: Any = None,
+                 dotfiles: bool = False, precompressed: bool = True,
+                 cache_control: Any = default_cache_control) -> StaticSite:
         """The StaticSite a route with these arguments uses (built now: configuration errors surface here)."""
-        defaults = {"manifest": None, "dotfiles": False, "precompressed": True, "cache_control": default_cache_control}
-        defaults.update(options)
-        return _site(path, default_filename, strategy, tuple(defaults.items()))
+        return _site(path, default_filename, strategy, manifest, dotfiles, precompressed, cache_control)
 
     def compute_etag(self) -> Optional[str]:
         return None  # the site tags the file; a response it sends without a tag has none
