@@ -20,9 +20,8 @@ tag (``"<tag>-gzip"``); ``tornado`` behaves exactly as stock Tornado, only faste
 from __future__ import annotations
 
 import functools
-import os
 import threading
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, Optional, Union
+from typing import TYPE_CHECKING, Any, Literal, Optional, Union
 
 import tornado.iostream
 import tornado.web
