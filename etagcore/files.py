@@ -87,13 +87,18 @@ def cache_key(strategy: Strategy | BaseStrategy, st: os.stat_result) -> tuple[An
     return (type(strategy), options, *identity(st))
 
 
-def hash_fd(strategy: Strategy | BaseStrategy, fd: int) -> ETag:
-    """The content tag of everything in the open file *fd*, read with ``pread`` from offset 0."""
+def hash_fd(strategy: Strategy | BaseStrategy, fd: int, size: Optional[int] = None) -> ETag:
+    """The content tag of the open file *fd*, read with ``pread`` from offset 0 up to *size* bytes
+    (default: to the end). A caller that checks the stat afterwards passes the size it saw, so a
+    file growing meanwhile is not read on and on."""
     tagger = strategy.new()
     buf = bytearray(READ_SIZE)
     view = memoryview(buf)
     offset = 0
-    while n := os.preadv(fd, [buf], offset):
+    while size is None or offset < size:
+        n = os.preadv(fd, [buf if size is None or size - offset >= READ_SIZE else view[: size - offset]], offset)
+        if not n:
+            break
         tagger.update(view[:n] if n < READ_SIZE else view)
         offset += n
     return tagger.etag()
@@ -108,7 +113,7 @@ def tag_open_file(strategy: Strategy | BaseStrategy, fd: int, st: os.stat_result
         return cached
     if not is_stable(st):
         return None
-    tag = hash_fd(strategy, fd)
+    tag = hash_fd(strategy, fd, st.st_size)
     if identity(os.fstat(fd)) != identity(st):
         return None
     digest_cache.put(key, tag)

@@ -149,7 +149,7 @@ def test_precondition_replies_carry_the_right_headers(tree, stable):
     tag = str(get(site, "/a.txt")[0].etag)
     not_modified, body = get(site, "/a.txt", {"If-None-Match": "W/" + tag})
     assert not_modified.status == 304 and body is None
-    assert sorted(name for name, _ in not_modified.headers) == ["Cache-Control", "ETag"]
+    assert sorted(name for name, _ in not_modified.headers) == ["Cache-Control", "ETag", "Vary"]
     failed, _ = get(site, "/a.txt", {"If-Match": '"other"'})
     assert failed.status == 412 and failed.headers == [("Content-Length", "0")]
 
@@ -321,3 +321,89 @@ def test_sidecars_are_walked_from_the_root_by_the_url_name(tree, stable):
     site = StaticSite(tree)
     assert get(site, "/c.js", {"Accept-Encoding": "gzip"})[1] == b"c"
     assert get(site, "/sub/b.js", {"Accept-Encoding": "gzip"})[1] == b"root other"
+
+
+def test_a_cancelled_request_does_not_break_the_shared_hash(tree, stable):
+    """Two large files keep both hashing threads busy; a request for a third, queued behind them,
+    is cancelled (a timeout middleware would do that). The third file must still be served."""
+    import asyncio
+
+    for name in ("b1.bin", "b2.bin", "b3.bin"):
+        with open(tree / name, "wb") as f:
+            f.truncate(256 << 20)
+    site = StaticSite(tree, strategy="sha1")
+
+    async def scenario():
+        busy = [asyncio.ensure_future(site.respond_async("HEAD", f"/{n}", {})) for n in ("b1.bin", "b2.bin")]
+        queued = asyncio.ensure_future(site.respond_async("HEAD", "/b3.bin", {}))
+        await asyncio.sleep(0.01)
+        queued.cancel()
+        await asyncio.gather(*busy)
+        return await site.respond_async("HEAD", "/b3.bin", {})
+
+    reply = asyncio.run(scenario())
+    assert reply.status == 200 and reply.etag == get_strategy("sha1").tag(bytes(256 << 20))
+    assert not site._jobs._inflight
+
+
+def test_a_file_growing_while_it_is_hashed_is_read_only_up_to_its_size(tree, stable):
+    read = []
+    base = type(get_strategy("sha1"))
+
+    class Counting(base):
+        def new(self):
+            tagger = super().new()
+            update = tagger.update
+
+            class Tagger:
+                def update(self, chunk):
+                    read.append(len(chunk))
+                    update(chunk)
+
+                def etag(self):
+                    return tagger.etag()
+
+            return Tagger()
+
+    path = tree / "grows.log"
+    path.write_bytes(b"x" * 1000)
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        st = os.fstat(fd)
+        with open(path, "ab") as f:
+            f.write(b"y" * (8 << 20))
+        assert files.tag_open_file(Counting(), fd, st) is None  # it changed: no tag
+        assert sum(read) == 1000
+    finally:
+        os.close(fd)
+
+
+def test_date_validators_do_not_trust_an_mtime_set_back(tree, stable):
+    """cp -p, rsync -t and tar restore old mtimes over new bytes: the dates must not match."""
+    site = StaticSite(tree)
+    first, _ = get(site, "/a.txt")
+    old_lm = dict(first.headers)["Last-Modified"]
+    st = os.stat(tree / "a.txt")
+    time.sleep(1.05)
+    (tree / "a.txt").write_bytes(b"HELLO\n")  # same size
+    os.utime(tree / "a.txt", ns=(st.st_atime_ns, st.st_mtime_ns))
+    reply, body = get(site, "/a.txt", {"If-Modified-Since": old_lm})
+    assert reply.status == 200 and body == b"HELLO\n"
+    reply, body = get(site, "/a.txt", {"Range": "bytes=0-1", "If-Range": old_lm})
+    assert reply.status == 200 and body == b"HELLO\n"
+
+
+def test_odd_headers_and_queries(tree, stable):
+    (tree / "app.js").write_bytes(b"identity")
+    (tree / "app.js.gz").write_bytes(b"gzipped")
+    site = StaticSite(tree)
+    long_refusal = "x" * 4090 + ", gzip;q=0"
+    assert get(site, "/app.js", {"Accept-Encoding": long_refusal})[1] == b"identity"
+    reply = site.respond("GET", "/sub", {}, "a\x01b\r\nX: y")
+    assert dict(reply.headers)["Location"] == "./sub/?a%01b%0D%0AX:%20y"
+
+
+def test_a_deeply_nested_manifest_is_a_config_error(tmp_path, tree):
+    (tmp_path / "deep.json").write_text("[" * 200_000)
+    with pytest.raises(ConfigError):
+        StaticSite(tree, manifest=tmp_path / "deep.json")

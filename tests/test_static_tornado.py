@@ -300,3 +300,15 @@ def test_serve_with_a_manifest(site, tmp_path):
     finally:
         process.terminate()
         process.wait(10)
+
+
+def test_compress_response_does_not_gzip_files_under_the_identity_tag(site, stable):
+    (site / "doc.txt").write_bytes(b"compressible text " * 2000)
+    body = (site / "doc.txt").read_bytes()
+    with tornado_server(files_app(site, compress_response=True)) as client:
+        gz = {"Accept-Encoding": "gzip"}
+        response = client.get("/files/doc.txt", headers=gz)
+        assert "Content-Encoding" not in response.headers and response.content == body
+        assert response.headers["Etag"] == str(get_strategy("xxh3-128").tag(body))
+        part = client.get("/files/doc.txt", headers={**gz, "Range": "bytes=0-4999"})
+        assert part.status_code == 206 and "Content-Encoding" not in part.headers and part.content == body[:5000]

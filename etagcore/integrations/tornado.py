@@ -224,6 +224,9 @@ class StaticFileHandler(tornado.web.StaticFileHandler):
 
     async def get(self, path: str, include_body: bool = True) -> None:
         request = self.request
+        # compress_response would gzip the file on the fly under the identity's tag (and gzip 206s):
+        # static files are compressed ahead of time instead (precompressed sidecars, own tags).
+        self._transforms = [t for t in self._transforms if not isinstance(t, tornado.web.GZipContentEncoding)]
         reply = await self.site.respond_async(request.method or "GET", path, request.headers, request.query)
         try:
             if not reply.found:

@@ -70,7 +70,7 @@ def _record(strategy: Strategy, fd: int, st: os.stat_result, relpath: str) -> tu
     if not is_stable(st):  # a later write in the same tick would keep size and mtime
         time.sleep((STABLE_AFTER_NS - (time.time_ns() - st.st_ctime_ns)) / 1e9 + 0.01)
         st = os.fstat(fd)
-    tag = hash_fd(strategy, fd)
+    tag = hash_fd(strategy, fd, st.st_size)
     if identity(os.fstat(fd)) != identity(st):
         raise FileChangingError(f"{relpath!r} changed while it was read; build the manifest again")
     return tag, st.st_size, st.st_mtime_ns
@@ -119,7 +119,7 @@ def load_manifest(path: StrPath) -> Manifest:
             data = json.loads(f.read())
     except OSError as exc:
         raise ConfigError(f"manifest {name!r}: {exc.strerror or exc}") from None
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise ConfigError(f"manifest {name!r} is not valid JSON: {exc}") from None
     try:
         if data.get("format") != FORMAT:

@@ -55,6 +55,7 @@ ALLOW = "GET, HEAD"
 FIELDS = ("If-Match", "If-None-Match", "If-Modified-Since", "If-Unmodified-Since", "If-Range", "Range",
           "Accept-Encoding")
 _PRECONDITIONS = frozenset(FIELDS[:4])
+_QUERY_SAFE = "".join(chr(c) for c in range(0x21, 0x7F))  # printable ASCII stays; controls are escaped
 MAX_PATH = 4096  # longer URL paths are 404 without touching the file system
 CacheControl = Union[str, Callable[[str], Optional[str]], None]
 
@@ -134,13 +135,12 @@ class _Selected:
     """An open file chosen to answer a request, waiting for its tag. *file* is *opened* or the
     precompressed sidecar chosen instead of it."""
 
-    __slots__ = ("method", "headers", "opened", "file", "relpath", "coding", "vary", "now_ns")
+    __slots__ = ("method", "headers", "opened", "file", "relpath", "coding", "now_ns")
 
     def __init__(self, method: str, headers: dict[str, list[Any]], opened: Opened, relpath: str) -> None:
         self.method, self.headers, self.relpath = method, headers, relpath
         self.opened = self.file = opened
         self.coding: Optional[str] = None
-        self.vary = False
         self.now_ns = time.time_ns()
 
     def close(self) -> None:
@@ -224,8 +224,8 @@ class StaticSite:
             return step
         selected, tag = step
         if isinstance(tag, Future):
-            try:
-                tag = await asyncio.wrap_future(tag)
+            try:  # shielded: one cancelled request must not cancel the job others share
+                tag = await asyncio.shield(asyncio.wrap_future(tag))
             except BaseException:
                 selected.close()
                 raise
@@ -252,7 +252,9 @@ class StaticSite:
             opened.close()
             if directory_form:
                 return _text(404, head=head, found=False)
-            location = "./" + urllib.parse.quote(names[-1], errors="surrogateescape") + "/" + ("?" + query if query else "")
+            location = "./" + urllib.parse.quote(names[-1], errors="surrogateescape") + "/"
+            if query:
+                location += "?" + urllib.parse.quote(query, safe=_QUERY_SAFE, errors="surrogateescape")
             return _text(301, [("Location", location)], head=head)
         if method not in ("GET", "HEAD"):
             opened.close()
@@ -279,7 +281,7 @@ class StaticSite:
             if side.is_dir or side.st.st_mtime_ns < base.st.st_mtime_ns:
                 side.close()
                 continue
-            selected.file, selected.coding, selected.vary = side, coding, True
+            selected.file, selected.coding = side, coding
             return
 
     def _tag(self, selected: _Selected) -> Any:
@@ -312,7 +314,7 @@ class StaticSite:
         st = selected.file.st
         size = st.st_size
         stable = tag is not None
-        last_modified = min(st.st_mtime_ns, selected.now_ns) // 1_000_000_000 if stable else None
+        last_modified = _last_modified(st, selected.now_ns) if stable else None
         cache_control = self._cache_control(selected.relpath) if stable else policy.CHANGING
 
         validators: list[tuple[str, str]] = []
@@ -323,7 +325,7 @@ class StaticSite:
         caching: list[tuple[str, str]] = []
         if cache_control:
             caching.append(("Cache-Control", cache_control))
-        if selected.vary:
+        if self.precompressed:  # the choice of variant depends on Accept-Encoding (RFC 9110 12.5.5)
             caching.append(("Vary", "Accept-Encoding"))
 
         outcome = None
@@ -375,6 +377,13 @@ class StaticSite:
         if callable(self.cache_control):
             return self.cache_control(relpath)
         return self.cache_control
+
+
+def _last_modified(st: os.stat_result, now_ns: int) -> int:
+    """Seconds: the later of mtime and ctime, never in the future. mtime alone can be set back
+    (``cp -p``, ``rsync -t``, ``tar``) after the bytes changed, which would let If-Modified-Since
+    and a date If-Range accept bytes the client does not have; ctime cannot be set back."""
+    return min(max(st.st_mtime_ns, st.st_ctime_ns), now_ns) // 1_000_000_000
 
 
 def _text_of(value: Any) -> str:

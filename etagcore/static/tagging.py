@@ -56,7 +56,15 @@ class TagJobs:
                 os.close(own_fd)
                 raise
             self._inflight[key] = future
-            return future
+        future.add_done_callback(lambda done: self._forget_cancelled(done, key, own_fd))
+        return future
+
+    def _forget_cancelled(self, future: Future[ETag | None], key: tuple[Any, ...], fd: int) -> None:
+        if future.cancelled():  # it never ran (e.g. at shutdown): its descriptor and entry are ours
+            os.close(fd)
+            with self._lock:
+                if self._inflight.get(key) is future:
+                    del self._inflight[key]
 
     def _run(self, strategy: Strategy, fd: int, st: os.stat_result, key: tuple[Any, ...]) -> ETag | None:
         try:
