@@ -12,6 +12,7 @@ HTTP-date are ignored (13.1.3, 13.1.4), as they are when the representation has 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any, Literal, Union
@@ -59,11 +60,16 @@ def field_lines(headers: Headers, name: str) -> list[Any] | None:
     return lines or None
 
 
+@functools.lru_cache(maxsize=16)
+def _lowered(names: tuple[str, ...]) -> dict[str, str]:
+    return {name.lower(): name for name in names}
+
+
 def request_fields(headers: Headers, names: Iterable[str]) -> dict[str, list[Any]]:
     """The lines of each field in *names* that *headers* has, keyed by the name as given: one pass
     over a plain mapping or (name, value) pairs, one lookup per name on a multi-valued headers
     object. The result is itself a valid *headers* argument, and a cheap one."""
-    wanted = {name.lower(): name for name in names}
+    wanted = _lowered(tuple(names))
     found: dict[str, list[Any]] = {}
     if type(headers) is dict and not headers:
         return found

@@ -16,6 +16,7 @@ The cache key is (strategy class and options, device, inode, size, mtime_ns, cti
 
 from __future__ import annotations
 
+import functools
 import os
 import stat
 import threading
@@ -82,9 +83,17 @@ def is_stable(st: os.stat_result, now_ns: Optional[int] = None) -> bool:
 
 
 def cache_key(strategy: Strategy | BaseStrategy, st: os.stat_result) -> tuple[Any, ...]:
+    try:
+        prefix = _config_key(strategy)  # type: ignore[arg-type]
+    except TypeError:  # an unhashable plug-in
+        prefix = _config_key.__wrapped__(strategy)
+    return (*prefix, *identity(st))
+
+
+@functools.lru_cache(maxsize=64)  # holds the strategies it has seen, so their ids stay theirs
+def _config_key(strategy: Strategy | BaseStrategy) -> tuple[Any, ...]:
     config = getattr(strategy, "_config", None)
-    options = tuple(config().items()) if callable(config) else ()
-    return (type(strategy), options, *identity(st))
+    return (type(strategy), tuple(config().items()) if callable(config) else ())
 
 
 def hash_fd(strategy: Strategy | BaseStrategy, fd: int, size: Optional[int] = None) -> ETag:

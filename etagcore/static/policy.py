@@ -17,6 +17,7 @@ _COMPRESSED_TYPES = {"gzip": "application/gzip", "bzip2": "application/x-bzip2",
                      "br": "application/x-brotli", "compress": "application/x-compress"}
 
 
+@functools.lru_cache(maxsize=4096)
 def default_cache_control(relpath: str) -> str:
     """``immutable`` for a year for fingerprinted names (``app.3f9a1c2b.js``), else ``no-cache``."""
     return IMMUTABLE if _FINGERPRINTED.search(relpath) else REVALIDATE
