@@ -13,6 +13,7 @@ HTTP-date are ignored (13.1.3, 13.1.4), as they are when the representation has 
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any, Literal, Union
@@ -34,20 +35,31 @@ def _name(key: object) -> str:
     return key.decode("latin-1").lower() if isinstance(key, (bytes, bytearray)) else str(key).lower()
 
 
+def _is_environ(headers: object) -> bool:
+    return type(headers) is dict and ("wsgi.version" in headers or "REQUEST_METHOD" in headers)
+
+
+def _environ_key(name: str) -> str:
+    return "HTTP_" + name.upper().replace("-", "_")
+
+
 def field_lines(headers: Headers, name: str) -> list[Any] | None:
     """Every line of field *name* (case-insensitive), or None when absent."""
     if type(headers) is dict:  # the common, cheap case (request_fields() gives exact names)
         value = headers.get(name)
         if value is None:
-            wanted = name.lower()
-            value = next((v for k, v in headers.items() if _name(k) == wanted), None)
+            if _is_environ(headers):
+                value = headers.get(_environ_key(name))
+            else:
+                wanted = name.lower()
+                value = next((v for k, v in headers.items() if _name(k) == wanted), None)
             if value is None:
                 return None
         return value if type(value) is list else list(value) if isinstance(value, tuple) else [value]
     for attr in _MULTI_GETTERS:
         getter = getattr(headers, attr, None)
         if callable(getter):
-            return list(getter(name)) or None
+            return list(getter(name) or ()) or None  # email's get_all() gives None when absent
     wanted = name.lower()
     if isinstance(headers, Mapping):
         value = headers.get(name)
@@ -68,19 +80,17 @@ def _lowered(names: tuple[str, ...]) -> dict[str, str]:
 def request_fields(headers: Headers, names: Iterable[str]) -> dict[str, list[Any]]:
     """The lines of each field in *names* that *headers* has, keyed by the name as given: one pass
     over a plain mapping or (name, value) pairs, one lookup per name on a multi-valued headers
-    object. The result is itself a valid *headers* argument, and a cheap one."""
+    object or a WSGI environ. The result is itself a valid *headers* argument, and a cheap one."""
     wanted = _lowered(tuple(names))
     found: dict[str, list[Any]] = {}
     if type(headers) is dict and not headers:
         return found
-    for attr in _MULTI_GETTERS if type(headers) is not dict else ():
-        getter = getattr(headers, attr, None)
-        if callable(getter):
-            for name in wanted.values():
-                lines = list(getter(name))
-                if lines:
-                    found[name] = lines
-            return found
+    if _is_environ(headers) or (type(headers) is not dict and _has_multi_getter(headers)):
+        for name in wanted.values():
+            lines = field_lines(headers, name)
+            if lines:
+                found[name] = lines
+        return found
     items = headers.items() if isinstance(headers, Mapping) else headers
     for key, value in items:
         canonical = wanted.get(_name(key))
@@ -92,12 +102,69 @@ def request_fields(headers: Headers, names: Iterable[str]) -> dict[str, list[Any
     return found
 
 
-def _single_date(lines: list[Any]) -> int | None:
-    return parse_http_date(lines[0]) if len(lines) == 1 else None
+def _has_multi_getter(headers: object) -> bool:
+    return any(callable(getattr(headers, attr, None)) for attr in _MULTI_GETTERS)
 
 
-def _tag_mode(mode: int, exists: bool) -> int:
-    return mode if exists else mode | ABSENT
+# The four precondition fields, read at once. Each reader returns (If-Match, If-None-Match,
+# If-Modified-Since, If-Unmodified-Since), each None when absent, else a value or list of lines.
+_NAMES = ("If-Match", "If-None-Match", "If-Modified-Since", "If-Unmodified-Since")
+_LOWER = tuple(name.lower() for name in _NAMES)
+_ENVIRON = tuple(_environ_key(name) for name in _NAMES)
+_LENGTHS = frozenset(len(name) for name in _NAMES)
+_PAIR_INDEX: dict[Any, int] = {**{n: i for i, n in enumerate(_LOWER)}, **{n.encode(): i for i, n in enumerate(_LOWER)}}
+Fields = tuple[Any, Any, Any, Any]
+
+
+def _read_pairs(pairs: Iterable[tuple[Any, Any]]) -> Fields:
+    found: list[Any] = [None, None, None, None]
+    for key, value in pairs:
+        if len(key) not in _LENGTHS:  # most fields are skipped on their length alone
+            continue
+        index = _PAIR_INDEX.get(key)  # ASGI names are lower case already
+        if index is None:
+            index = _PAIR_INDEX.get(key.lower())
+            if index is None:
+                continue
+        seen = found[index]
+        found[index] = value if seen is None else [*(seen if type(seen) is list else [seen]), value]
+    return found[0], found[1], found[2], found[3]
+
+
+def _one(lines: Any) -> Any:
+    """A list of one line as the line itself: the matcher takes it without joining."""
+    return lines[0] if type(lines) is list and len(lines) == 1 else lines
+
+
+def _read(headers: Headers) -> Fields:
+    kind = type(headers)
+    if kind is dict:
+        get = headers.get  # type: ignore[union-attr]
+        if "wsgi.version" in headers or "REQUEST_METHOD" in headers:  # a WSGI environ
+            return get(_ENVIRON[0]), get(_ENVIRON[1]), get(_ENVIRON[2]), get(_ENVIRON[3])
+        found = get(_NAMES[0]), get(_NAMES[1]), get(_NAMES[2]), get(_NAMES[3])
+        if found == (None, None, None, None):
+            found = get(_LOWER[0]), get(_LOWER[1]), get(_LOWER[2]), get(_LOWER[3])
+            if found == (None, None, None, None) and not _LENGTHS.isdisjoint(map(len, headers)):
+                return _read_pairs(headers.items())  # type: ignore[union-attr]  # other spellings
+        return _one(found[0]), _one(found[1]), _one(found[2]), _one(found[3])
+    if kind is list or kind is tuple:
+        return _read_pairs(headers)  # type: ignore[arg-type]
+    as_list = getattr(headers, "_as_list", None)  # Tornado's HTTPHeaders: lines by canonical name
+    if type(as_list) is dict:
+        get = as_list.get
+        a, b, c, d = get(_NAMES[0]), get(_NAMES[1]), get(_NAMES[2]), get(_NAMES[3])
+        if a is None and b is None and c is None and d is None:
+            return None, None, None, None
+        return _one(a), _one(b), _one(c), _one(d)
+    lines = [_one(field_lines(headers, name)) for name in _NAMES]
+    return lines[0], lines[1], lines[2], lines[3]
+
+
+def _single_date(value: Any) -> int | None:
+    if type(value) is list:
+        return parse_http_date(value[0]) if len(value) == 1 else None
+    return parse_http_date(value)
 
 
 def evaluate_preconditions(
@@ -112,38 +179,36 @@ def evaluate_preconditions(
 
     *etag* and *last_modified* describe the selected representation (None when it has none);
     ``exists=False`` says there is no current representation (``If-None-Match: *`` passes,
-    ``If-Match: *`` fails). *headers* is any mapping (case-insensitive or plain), a
-    multi-valued headers object, or (name, value) pairs; repeated lines are combined.
-    Call it after deciding the response would otherwise be 2xx (13.2.1). Untrusted header
-    values never raise. Range handling is :func:`honour_range`.
+    ``If-Match: *`` fails). *headers* is any mapping (case-insensitive or plain), a WSGI environ,
+    a multi-valued headers object (Tornado, Werkzeug, Starlette, ``email.message.Message``), or
+    (name, value) pairs such as ASGI's; repeated lines are combined. Nothing is copied: the four
+    fields are read where they are. Call it after deciding the response would otherwise be 2xx
+    (13.2.1). Untrusted header values never raise. Range handling is :func:`honour_range`.
     """
     if method in IGNORING_METHODS:
         return None
+    if_match, if_none_match, modified_since, unmodified_since = _read(headers)
+    if if_match is None and if_none_match is None and modified_since is None and unmodified_since is None:
+        return None
     current = etag if exists else None
-    lm = to_timestamp(last_modified) if exists and last_modified is not None else None
+    absent = 0 if exists else ABSENT
 
-    if_match = field_lines(headers, "If-Match")
     if if_match is not None:
-        if evaluate(if_match, current, _tag_mode(STRONG_LIST, exists)) != MATCH:
+        if evaluate(if_match, current, STRONG_LIST | absent) != MATCH:
             return 412
-    else:
-        unmodified_since = field_lines(headers, "If-Unmodified-Since")
-        if unmodified_since is not None and lm is not None:
-            date = _single_date(unmodified_since)
-            if date is not None and lm > date:
-                return 412
+    elif unmodified_since is not None and exists and last_modified is not None:
+        date = _single_date(unmodified_since)
+        if date is not None and to_timestamp(last_modified) > date:  # type: ignore[operator]
+            return 412
 
-    get_or_head = method in ("GET", "HEAD")
-    if_none_match = field_lines(headers, "If-None-Match")
+    get_or_head = method == "GET" or method == "HEAD"
     if if_none_match is not None:
-        if evaluate(if_none_match, current, _tag_mode(WEAK_LIST, exists)) == MATCH:
+        if evaluate(if_none_match, current, WEAK_LIST | absent) == MATCH:
             return 304 if get_or_head else 412
-    elif get_or_head and lm is not None:
-        modified_since = field_lines(headers, "If-Modified-Since")
-        if modified_since is not None:
-            date = _single_date(modified_since)
-            if date is not None and lm <= date:
-                return 304
+    elif get_or_head and modified_since is not None and exists and last_modified is not None:
+        date = _single_date(modified_since)
+        if date is not None and to_timestamp(last_modified) <= date:  # type: ignore[operator]
+            return 304
     return None
 
 
@@ -153,11 +218,14 @@ def honour_range(
     *,
     etag: ETag | str | None = None,
     last_modified: LastModified = None,
+    now: float | None = None,
 ) -> bool:
     """Whether a Range header may be honoured (RFC 9110 13.2.2 step 5, 13.1.5).
 
     True only for a GET that carries Range and either no If-Range, or an If-Range whose
-    entity-tag strongly matches *etag* or whose HTTP-date exactly equals *last_modified*.
+    entity-tag strongly matches *etag*, or whose HTTP-date exactly equals *last_modified* while
+    that date is a strong validator (8.8.2.2): its second is over at *now* (default: the clock),
+    so no second change within it can follow. Otherwise two versions could be spliced.
     """
     if method != "GET" or field_lines(headers, "Range") is None:
         return False
@@ -171,4 +239,6 @@ def honour_range(
     if first[:1] in ('"', b'"') or first in ("W/", b"W/"):
         return etag is not None and evaluate(value, etag, STRONG_ONE) == MATCH
     date = parse_http_date(value)
-    return date is not None and last_modified is not None and to_timestamp(last_modified) == date
+    if date is None or last_modified is None or to_timestamp(last_modified) != date:
+        return False
+    return date + 1 <= (time.time() if now is None else now)

@@ -23,11 +23,11 @@ _DAYS = "Mon|Tue|Wed|Thu|Fri|Sat|Sun"
 _LONG_DAYS = "Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday"
 _MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 _MONTH = "|".join(_MONTHS)
-_TIME = r"(?P<h>\d\d):(?P<mi>\d\d):(?P<s>\d\d)"
+_TIME = r"(?P<h>[0-9]{2}):(?P<mi>[0-9]{2}):(?P<s>[0-9]{2})"  # DIGIT is %x30-39 only (5.6.7)
 _FORMATS = [
-    re.compile(rf"(?:{_DAYS}), (?P<d>\d\d) (?P<mo>{_MONTH}) (?P<y>\d{{4}}) {_TIME} GMT"),
-    re.compile(rf"(?:{_LONG_DAYS}), (?P<d>\d\d)-(?P<mo>{_MONTH})-(?P<y>\d\d) {_TIME} GMT"),
-    re.compile(rf"(?:{_DAYS}) (?P<mo>{_MONTH}) (?P<d>[ \d]\d) {_TIME} (?P<y>\d{{4}})"),
+    re.compile(rf"(?:{_DAYS}), (?P<d>[0-9]{{2}}) (?P<mo>{_MONTH}) (?P<y>[0-9]{{4}}) {_TIME} GMT"),
+    re.compile(rf"(?:{_LONG_DAYS}), (?P<d>[0-9]{{2}})-(?P<mo>{_MONTH})-(?P<y>[0-9]{{2}}) {_TIME} GMT"),
+    re.compile(rf"(?:{_DAYS}) (?P<mo>{_MONTH}) (?P<d>[ 0-9][0-9]) {_TIME} (?P<y>[0-9]{{4}})"),
 ]
 
 

@@ -87,9 +87,12 @@ def evaluate(header: str | bytes | Sequence[str | bytes], current: ETag | str | 
     when there is no representation at all."""
     # The common case (str header, ETag current) stays on the fewest Python operations.
     h = header.encode("latin-1", "etagcore.del") if type(header) is str else _header_bytes(header, b", ")
-    try:
-        c = current._latin1  # type: ignore[union-attr]
-    except AttributeError:
+    if type(current) is ETag:
+        try:
+            c = current._latin1
+        except AttributeError:  # computed on first use
+            c = current.header_bytes()
+    else:  # a str (e.g. an app's own header) takes the same path, without a raised exception
         c = _current_bytes(current)
     result = _match(h, len(h), _NULL if c is None else c, mode)
     if result == MALFORMED_CURRENT:

@@ -179,3 +179,46 @@ def test_two_digit_years_follow_the_fifty_year_rule():
 def test_format_http_date_round_trips():
     assert format_http_date(LM + 0.5) == LM_DATE
     assert parse_http_date(format_http_date(1_700_000_000)) == 1_700_000_000
+
+
+def test_if_range_date_needs_a_strong_last_modified(backend):
+    headers = {"Range": "bytes=0-9", "If-Range": LM_DATE}
+    assert honour_range("GET", headers, etag=TAG, last_modified=LM, now=LM + 1)
+    assert not honour_range("GET", headers, etag=TAG, last_modified=LM, now=LM + 0.999)  # same second
+
+
+@pytest.mark.parametrize("text", ["Sun Nov  6 08:49:37 １９９４", "Sun, ０6 Nov 1994 08:49:37 GMT",
+                                  "Sun, 06 Nov 1994 0٨:49:37 GMT", "Sunday, 06-Nov-９4 08:49:37 GMT"])
+def test_http_dates_take_ascii_digits_only(text):
+    assert parse_http_date(text) is None
+    assert pre("GET", {"If-Modified-Since": text}) is None
+
+
+def test_email_and_http_server_headers(backend):
+    import email.message
+    import http.client
+    import io
+
+    message = email.message.Message()
+    assert pre("GET", message) is None
+    message["If-None-Match"] = '"v1"'
+    assert pre("GET", message) == 304
+    parsed = http.client.parse_headers(io.BytesIO(b'If-Match: "v0"\r\nRange: bytes=0-1\r\n\r\n'))
+    assert pre("GET", parsed) == 412
+    assert honour_range("GET", parsed, etag=TAG) and not honour_range("GET", email.message.Message(), etag=TAG)
+
+
+def test_wsgi_environ_is_read_in_place(backend):
+    environ = {"REQUEST_METHOD": "GET", "wsgi.version": (1, 0), "HTTP_IF_NONE_MATCH": '"v1"',
+               "HTTP_RANGE": "bytes=0-1", "HTTP_IF_RANGE": '"v1"'}
+    assert pre("GET", environ) == 304
+    assert pre("GET", {"REQUEST_METHOD": "GET", "HTTP_IF_MATCH": '"v0"'}) == 412
+    assert pre("GET", {"REQUEST_METHOD": "GET"}) is None
+    assert honour_range("GET", environ, etag=TAG)
+
+
+@pytest.mark.parametrize("current", [TAG, str(TAG)])
+def test_a_str_current_tag_decides_like_an_etag(backend, current):
+    assert pre("GET", {"If-None-Match": '"v1"'}, etag=current) == 304
+    assert pre("PUT", {"If-Match": '"v0", "v1"'}, etag=current) is None
+    assert pre("PUT", [(b"if-match", b'"v0"')], etag=current) == 412
