@@ -32,7 +32,8 @@ from ..registry import StrategySpec
 from ..static import Manifest, StaticSite, default_cache_control
 from ..static.site import CacheControl, FileBody
 from ..strategy import Strategy
-from ._common import DEFAULT_MAX_BODY, body_strategy, check_max_body, kept_on_304
+from ..response import FLUSH, PASS, ConditionalResponse, Policy, Reply, Skip
+from ._common import DEFAULT_MAX_BODY, body_strategy, check_max_body
 
 __all__ = ["ETagMiddleware", "with_etag", "StaticFiles"]
 
@@ -43,109 +44,93 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
-def _header(headers: list[tuple[bytes, bytes]], name: bytes) -> str | None:
-    value = next((value for key, value in headers if key.lower() == name), None)
-    return None if value is None else value.decode("latin-1")
-
-
-def _str_headers(headers: list[tuple[bytes, bytes]]) -> list[tuple[str, str]]:
-    return [(k.decode("latin-1"), v.decode("latin-1")) for k, v in headers]
-
-
-async def _send_failed(send: Send, outcome: int, headers: list[tuple[bytes, bytes]]) -> None:
-    kept = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in kept_on_304(_str_headers(headers))]
-    if outcome == 412:
-        kept = [(k, v) for k, v in kept if k.lower() != b"etag"] + [(b"content-length", b"0")]
-    await send({"type": "http.response.start", "status": outcome, "headers": kept})
-    await send({"type": "http.response.body", "body": b"", "more_body": False})
+async def _send_reply(send: Send, reply: Reply, start: Optional[Message] = None) -> None:
+    message = {"type": "http.response.start", "status": reply.status, "headers": reply.headers}
+    if start is not None and reply.status == start.get("status"):
+        message = {**start, "headers": reply.headers}  # keeps extension keys of the app's own start
+    await send(message)
+    body = b"".join(reply.body) if reply.body else b""
+    await send({"type": "http.response.body", "body": body, "more_body": False})
 
 
 class _Response:
-    """One response's send(): holds the start message and body until the tag is known."""
+    """One response's send(): a ConditionalResponse fed with the app's messages, in order."""
 
-    def __init__(self, middleware: ETagMiddleware, scope: Scope, send: Send) -> None:
-        self.strategy, self.max_body = middleware.strategy, middleware.max_body
-        self.method, self.request_headers = scope["method"], scope.get("headers", [])
+    __slots__ = ("conditional", "send", "start", "state")
+
+    def __init__(self, policy: Policy, scope: Scope, send: Send) -> None:
+        self.conditional = ConditionalResponse(policy, scope["method"], scope.get("headers", []), binary=True)
         self.send = send
-        self.start: Message | None = None
-        self.body: list[bytes] = []
-        self.size = 0
+        self.start: Optional[Message] = None
         self.state = "start"  # start -> buffering -> done | streaming | dropping
 
     async def __call__(self, message: Message) -> None:
-        if self.state == "streaming":
+        state = self.state
+        if state == "streaming":
             await self.send(message)
-        elif self.state == "start" and message["type"] == "http.response.start":
-            await self._on_start(message)
-        elif self.state == "buffering" and message["type"] == "http.response.body":
-            await self._on_body(message)
-        elif self.state != "dropping":
-            await self.send(message)  # trailers, pathsend, ... : not ours to judge
+        elif state == "buffering":
+            if message["type"] == "http.response.body":
+                await self._on_body(message)
+            else:  # pathsend, zerocopy, ...: a body that is not ours to read; send what is held first
+                await self._flush(more_body=True)
+                await self.send(message)
+        elif state == "start":
+            if message["type"] == "http.response.start":
+                await self._on_start(message)
+            else:
+                await self.send(message)
+        # "dropping": the app's body after a 304/412 from its own tag; "done": nothing may follow
 
     async def _on_start(self, message: Message) -> None:
-        headers = list(message.get("headers", []))
-        if message["status"] != 200:
+        action = PASS if message.get("trailers") else self.conditional.start(message["status"],
+                                                                               message.get("headers", []))
+        if action is PASS:
             self.state = "streaming"
             await self.send(message)
-            return
-        own_tag = _header(headers, b"etag")
-        if own_tag is None:
-            self.start, self.state = message, "buffering"
-            return
-        outcome = evaluate_preconditions(self.method, self.request_headers, etag=own_tag,
-                                         last_modified=_header(headers, b"last-modified"))
-        if outcome is None:
-            self.state = "streaming"
-            await self.send(message)
-        else:
+        elif isinstance(action, Reply):
             self.state = "dropping"
-            await _send_failed(self.send, outcome, headers)
+            await _send_reply(self.send, action)
+        else:
+            self.start, self.state = message, "buffering"
 
     async def _on_body(self, message: Message) -> None:
-        chunk = message.get("body", b"")
-        self.body.append(chunk)
-        self.size += len(chunk)
-        if self.size > self.max_body:
-            self.state = "streaming"
-            assert self.start is not None
-            await self.send(self.start)
-            for chunk in self.body[:-1]:
-                await self.send({"type": "http.response.body", "body": chunk, "more_body": True})
-            await self.send(message)
-            self.body = []
-        elif not message.get("more_body", False):
+        more_body = message.get("more_body", False)
+        if self.conditional.feed(message.get("body", b"")) is FLUSH:
+            await self._flush(more_body)
+        elif not more_body:
             self.state = "done"
-            await self._finish()
+            await _send_reply(self.send, self.conditional.finish(), self.start)
 
-    async def _finish(self) -> None:
+    async def _flush(self, more_body: bool) -> None:
+        """Send the held start and body as they were, and pass the rest through."""
+        self.state = "streaming"
         assert self.start is not None
-        tag = self.strategy.tag(self.body)
-        headers = [*self.start.get("headers", []), (b"etag", tag.header_bytes())]
-        outcome = evaluate_preconditions(self.method, self.request_headers, etag=tag,
-                                         last_modified=_header(headers, b"last-modified"))
-        if outcome is not None:
-            await _send_failed(self.send, outcome, headers)
-            return
-        if _header(headers, b"content-length") is None:
-            headers.append((b"content-length", str(self.size).encode()))
-        await self.send({**self.start, "headers": headers})
-        body = b"" if self.method == "HEAD" else b"".join(self.body)
-        await self.send({"type": "http.response.body", "body": body, "more_body": False})
+        await self.send(self.start)
+        chunks = self.conditional.chunks
+        for i, chunk in enumerate(chunks):
+            await self.send({"type": "http.response.body", "body": chunk,
+                             "more_body": more_body or i < len(chunks) - 1})
+        self.conditional.chunks = []
 
 
 class ETagMiddleware:
-    """Tags and conditional responses for an ASGI application (see the module docstring)."""
+    """Tags and conditional responses for an ASGI application (see the module docstring).
 
-    def __init__(self, app: ASGIApp, strategy: str | Strategy = "sha1", max_body: int = DEFAULT_MAX_BODY) -> None:
+    *skip* ``(status, headers) -> bool`` names responses to pass through untouched and unbuffered
+    (event streams always are).
+    """
+
+    def __init__(self, app: ASGIApp, strategy: str | Strategy = "sha1", max_body: int = DEFAULT_MAX_BODY,
+                 skip: Optional[Skip] = None) -> None:
         self.app = app
-        self.strategy = body_strategy(strategy, "ETagMiddleware")
-        self.max_body = check_max_body(max_body, "ETagMiddleware")
+        self.policy = Policy(body_strategy(strategy, "ETagMiddleware"), check_max_body(max_body, "ETagMiddleware"),
+                             skip)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
+        if scope["type"] != "http" or (scope["method"] != "GET" and scope["method"] != "HEAD"):
             await self.app(scope, receive, send)
             return
-        await self.app(scope, receive, _Response(self, scope, send))
+        await self.app(scope, receive, _Response(self.policy, scope, send))
 
 
 def with_etag(validator: Callable[[Scope], ETag | str | None | Awaitable[ETag | str | None]]
@@ -166,8 +151,9 @@ def with_etag(validator: Callable[[Scope], ETag | str | None | Awaitable[ETag | 
             method = scope["method"]
             outcome = evaluate_preconditions(method, scope.get("headers", []), etag=tag, exists=tag is not None)
             if outcome is not None:
-                headers = [(b"etag", str(tag).encode("latin-1"))] if outcome == 304 and tag is not None else []
-                await _send_failed(send, outcome, headers)
+                headers = ([(b"etag", str(tag).encode("latin-1"))] if outcome == 304 and tag is not None
+                           else [(b"content-length", b"0")])
+                await _send_reply(send, Reply(outcome, headers, None))
                 return
             if tag is None or method not in ("GET", "HEAD"):
                 await app(scope, receive, send)
@@ -176,7 +162,7 @@ def with_etag(validator: Callable[[Scope], ETag | str | None | Awaitable[ETag | 
             async def add_tag(message: Message) -> None:
                 if message["type"] == "http.response.start" and message["status"] == 200:
                     headers = list(message.get("headers", []))
-                    if _header(headers, b"etag") is None:
+                    if not any(k.lower() == b"etag" for k, _ in headers):
                         message = {**message, "headers": [*headers, (b"etag", str(tag).encode("latin-1"))]}
                 await send(message)
 

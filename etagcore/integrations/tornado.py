@@ -27,7 +27,7 @@ import tornado.iostream
 import tornado.web
 
 from ..conditional import evaluate_preconditions
-from ..errors import ConfigError
+from ..errors import ConfigError, InvalidETagError
 from ..etag import ETag
 from ..httpdate import format_http_date, to_timestamp
 from ..match import if_none_match
@@ -80,19 +80,36 @@ class ETagMixin(_Base):
         return mode  # type: ignore[no-any-return]
 
     def compute_etag(self) -> str | None:
-        """The tag of the write buffer, by the configured strategy (the C chunk path)."""
+        """The tag of the write buffer, by the configured strategy (the C chunk path).
+
+        In ``rfc`` mode none when the buffer is not the body GET sends: a HEAD handler that wrote
+        nothing, or a buffer whose length disagrees with the Content-Length the handler set.
+        """
+        if self.etag_mode == "rfc" and not self._is_the_get_body():
+            return None
         tag = self.etag_strategy.tag(self._write_buffer)
         if self.etag_mode == "rfc" and self._will_gzip():
             tag = ETag._trusted(tag.opaque + GZIP_SUFFIX, tag.weak)
         return str(tag)
 
+    def _is_the_get_body(self) -> bool:
+        size = sum(len(part) for part in self._write_buffer)
+        length = self._headers.get("Content-Length")
+        if length is not None and str(length) != str(size):
+            return False
+        return not (self.request.method == "HEAD" and size == 0 and length is None)
+
     def check_etag_header(self) -> bool:
-        """Whether If-None-Match matches the response's ETag (weak comparison, C matcher)."""
+        """Whether If-None-Match matches the response's ETag (weak comparison, C matcher).
+        A handler's own tag that is not an entity-tag matches nothing, as in stock Tornado."""
         current = self._headers.get("Etag")
         header = self.request.headers.get_list("If-None-Match")
         if not current or not header:
             return False
-        return not if_none_match(header, current, mode=self.etag_mode)  # the condition is false: 304
+        try:
+            return not if_none_match(header, current, mode=self.etag_mode)  # the condition is false: 304
+        except InvalidETagError:
+            return False
 
     def check_preconditions(self, etag: ETag | str | None = None, last_modified: Any = None,
                             exists: bool = True) -> bool:
@@ -133,9 +150,12 @@ class ETagMixin(_Base):
             return
         if "Etag" not in self._headers:
             self.set_etag_header()
-        outcome = evaluate_preconditions(self.request.method, self.request.headers,
-                                         etag=self._headers.get("Etag"),
-                                         last_modified=self._headers.get("Last-Modified"))
+        try:
+            outcome = evaluate_preconditions(self.request.method, self.request.headers,
+                                             etag=self._headers.get("Etag"),
+                                             last_modified=self._headers.get("Last-Modified"))
+        except InvalidETagError:
+            return  # the handler's own tag is not an entity-tag: no validator, no 304/412
         if outcome is not None:
             self._write_buffer = []
             if outcome == 412:

@@ -19,7 +19,9 @@ prefix that names no file falls through to the wrapped app.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterable, Iterator
+from http import HTTPStatus
 from typing import Any, Optional, Union
 
 from .._types import StrPath
@@ -28,31 +30,28 @@ from ..etag import ETag
 from ..registry import StrategySpec
 from ..static import Manifest, StaticSite, default_cache_control
 from ..static.site import FIELDS as STATIC_FIELDS
-from ..static.site import CacheControl, FileBody, Reply
+from ..static.site import CacheControl, FileBody
+from ..static.site import Reply as StaticReply
 from ..strategy import Strategy
-from ._common import DEFAULT_MAX_BODY, body_strategy, check_max_body, kept_on_304
+from ..response import FLUSH, PASS, ConditionalResponse, Policy, Reply, Skip
+from ._common import DEFAULT_MAX_BODY, body_strategy, check_max_body
 
 __all__ = ["ETagMiddleware", "with_etag", "StaticFiles"]
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
-STATUS_LINES = {304: "304 Not Modified", 412: "412 Precondition Failed"}
+_END = object()
 
 
-def _environ_headers(environ: dict[str, Any]) -> dict[str, str]:
-    """The request's precondition fields, by their HTTP names."""
-    names = ("If-Match", "If-None-Match", "If-Modified-Since", "If-Unmodified-Since", "If-Range", "Range")
-    return {name: environ[key] for name in names if (key := "HTTP_" + name.upper().replace("-", "_")) in environ}
+def _status_line(status: int) -> str:
+    return f"{status} {HTTPStatus(status).phrase}"
 
 
-def _header(headers: list[tuple[str, str]], name: str) -> str | None:
-    wanted = name.lower()
-    return next((value for key, value in headers if key.lower() == wanted), None)
-
-
-def _failed(outcome: int, headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    if outcome == 304:
-        return kept_on_304(headers)
-    return [(k, v) for k, v in kept_on_304(headers) if k.lower() != "etag"] + [("Content-Length", "0")]
+def _body(reply: Reply) -> Iterable[bytes]:
+    if reply.body is not None:
+        return reply.body
+    # No body. One empty write from an object without len(): wsgiref adds "Content-Length: 0" to
+    # a response that ends unwritten or is a one-item list, which a 304 must not carry (RFC 9110 8.6).
+    return iter((b"",)) if reply.status == 304 else []
 
 
 def _close(result: Iterable[bytes]) -> None:
@@ -85,67 +84,61 @@ class _Captured:
 
     def code(self) -> int:
         assert self.status is not None
-        return int(self.status.split(None, 1)[0])
+        try:
+            return int(self.status.split(None, 1)[0])
+        except ValueError:
+            return 0
 
 
 class ETagMiddleware:
-    """Tags and conditional responses for a WSGI application (see the module docstring)."""
+    """Tags and conditional responses for a WSGI application (see the module docstring).
 
-    def __init__(self, app: WSGIApp, strategy: str | Strategy = "sha1", max_body: int = DEFAULT_MAX_BODY) -> None:
+    *skip* ``(status, headers) -> bool`` names responses to pass through untouched and unbuffered
+    (event streams always are). For Flask keep the Flask object: ``app.wsgi_app =
+    ETagMiddleware(app.wsgi_app)``.
+    """
+
+    def __init__(self, app: WSGIApp, strategy: str | Strategy = "sha1", max_body: int = DEFAULT_MAX_BODY,
+                 skip: Optional[Skip] = None) -> None:
         self.app = app
-        self.strategy = body_strategy(strategy, "ETagMiddleware")
-        self.max_body = check_max_body(max_body, "ETagMiddleware")
+        self.policy = Policy(body_strategy(strategy, "ETagMiddleware"), check_max_body(max_body, "ETagMiddleware"),
+                             skip)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         method = environ.get("REQUEST_METHOD", "GET")
-        if method not in ("GET", "HEAD"):
+        if method != "GET" and method != "HEAD":
             return self.app(environ, start_response)
         response = _Captured(start_response)
         result = self.app(environ, response.start_response)
-        chunks = iter(result)
-        body: list[bytes] = []
         try:
+            chunks = iter(result)
+            head: list[bytes] = []
             while response.status is None:  # a generator app calls start_response on first next()
-                chunk = next(chunks, None)
-                if chunk is None:
+                chunk = next(chunks, _END)
+                if chunk is _END:
                     break
-                body.append(chunk)
-            if response.status is None or response.streaming or response.code() != 200:
-                return self._pass_through(response, body, chunks, result)
-            own_tag = _header(response.headers, "ETag")
-            if own_tag is not None:
-                outcome = evaluate_preconditions(method, _environ_headers(environ), etag=own_tag,
-                                                 last_modified=_header(response.headers, "Last-Modified"))
-                if outcome is not None:
-                    _close(result)
-                    start_response(STATUS_LINES[outcome], _failed(outcome, response.headers))
-                    return []
-                return self._pass_through(response, body, chunks, result)
-            size = sum(len(c) for c in body)
-            for chunk in chunks:
-                body.append(chunk)
-                size += len(chunk)
-                if size > self.max_body:
-                    return self._pass_through(response, body, chunks, result)
+                head.append(chunk)  # type: ignore[arg-type]
+            if response.status is None or response.streaming:
+                return self._pass_through(response, head, chunks, result)
+            conditional = ConditionalResponse(self.policy, method, environ)
+            action = conditional.start(response.code(), response.headers)
+            if action is PASS:
+                return self._pass_through(response, head, chunks, result)
+            if isinstance(action, Reply):
+                _close(result)  # the app's body is not read
+                start_response(_status_line(action.status), action.headers)
+                return _body(action)
+            source = itertools.chain(head, chunks)
+            for chunk in source:
+                if conditional.feed(chunk) is FLUSH:
+                    return self._pass_through(response, conditional.chunks, source, result)
         except BaseException:
             _close(result)
             raise
         _close(result)
-        return self._tagged(method, environ, response, body, size)
-
-    def _tagged(self, method: str, environ: dict[str, Any], response: _Captured, body: list[bytes],
-                size: int) -> Iterable[bytes]:
-        tag = self.strategy.tag(body)
-        headers = [*response.headers, ("ETag", str(tag))]
-        outcome = evaluate_preconditions(method, _environ_headers(environ), etag=tag,
-                                         last_modified=_header(headers, "Last-Modified"))
-        if outcome is not None:
-            response.real(STATUS_LINES[outcome], _failed(outcome, headers))
-            return []
-        if _header(headers, "Content-Length") is None:
-            headers.append(("Content-Length", str(size)))
-        response.real(response.status, headers)
-        return [] if method == "HEAD" else body
+        reply = conditional.finish()
+        start_response(response.status if reply.status == 200 else _status_line(reply.status), reply.headers)
+        return _body(reply)
 
     @staticmethod
     def _pass_through(response: _Captured, body: list[bytes], rest: Iterator[bytes],
@@ -156,7 +149,7 @@ class ETagMiddleware:
 
 
 class _Streamed:
-    """The chunks read so far, then the rest of the app's iterable; close() reaches the app's."""
+    """The chunks read so far, then the rest of the app's iterable; close() reaches the app's, once."""
 
     def __init__(self, head: list[bytes], rest: Iterator[bytes], result: Iterable[bytes]) -> None:
         self._head, self._rest, self._result = head, rest, result
@@ -167,7 +160,8 @@ class _Streamed:
         yield from self._rest
 
     def close(self) -> None:
-        _close(self._result)
+        result, self._result = self._result, ()
+        _close(result)
 
 
 def with_etag(validator: Callable[[dict[str, Any]], ETag | str | None]) -> Callable[[WSGIApp], WSGIApp]:
@@ -184,16 +178,17 @@ def with_etag(validator: Callable[[dict[str, Any]], ETag | str | None]) -> Calla
         def conditional_app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
             method = environ.get("REQUEST_METHOD", "GET")
             tag = validator(environ)
-            outcome = evaluate_preconditions(method, _environ_headers(environ), etag=tag, exists=tag is not None)
+            outcome = evaluate_preconditions(method, environ, etag=tag, exists=tag is not None)
             if outcome is not None:
                 headers = [("ETag", str(tag))] if outcome == 304 and tag is not None else [("Content-Length", "0")]
-                start_response(STATUS_LINES[outcome], headers)
-                return []
+                reply = Reply(outcome, headers, None)
+                start_response(_status_line(outcome), reply.headers)
+                return _body(reply)
             if tag is None or method not in ("GET", "HEAD"):
                 return app(environ, start_response)
 
             def add_tag(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-                if _header(headers, "ETag") is None and status.startswith("200"):
+                if status.startswith("200") and not any(k.lower() == "etag" for k, _ in headers):
                     headers = [*headers, ("ETag", str(tag))]
                 return start_response(status, headers, exc_info)
 
@@ -285,7 +280,7 @@ class _FileResponse:
 
     __slots__ = ("_reply",)
 
-    def __init__(self, reply: Reply) -> None:
+    def __init__(self, reply: StaticReply) -> None:
         self._reply = reply
 
     def __iter__(self) -> Iterator[bytes]:

@@ -1,0 +1,248 @@
+"""The sans-IO conditional response and its adapters on real servers with real apps: HEAD, own
+tags, event streams, max_body, 304/412 header sets, extension messages, close()."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+
+import httpx
+import pytest
+import tornado.web
+
+from etagcore import get_strategy
+from etagcore.integrations import asgi, wsgi
+from etagcore.integrations.tornado import ETagMixin
+from etagcore.response import BUFFER, FLUSH, PASS, ConditionalResponse, Policy, Reply
+from servers import asgi_server, tornado_server, wsgi_server
+
+SHA1 = get_strategy("sha1")
+POLICY = Policy(SHA1, max_body=1024)
+BODY = b"<h1>page</h1>"
+TAG = str(SHA1.tag(BODY))
+
+
+def run(method, status, headers, chunks, request=None, policy=POLICY):
+    """Feed a whole response through the core; the reply, or the action that ended it."""
+    conditional = ConditionalResponse(policy, method, request or {})
+    action = conditional.start(status, headers)
+    if action is not BUFFER:
+        return action
+    for chunk in chunks:
+        if conditional.feed(chunk) is FLUSH:
+            return FLUSH
+    return conditional.finish()
+
+
+def test_get_is_tagged_and_revalidated():
+    reply = run("GET", 200, [("Content-Type", "text/html")], [BODY])
+    assert reply.status == 200 and ("ETag", TAG) in reply.headers and ("Content-Length", str(len(BODY))) in reply.headers
+    not_modified = run("GET", 200, [("Content-Type", "text/html"), ("Cache-Control", "max-age=60")], [BODY],
+                       {"If-None-Match": TAG})
+    assert not_modified.status == 304 and not_modified.body is None
+    assert not_modified.headers == [("Cache-Control", "max-age=60"), ("ETag", TAG)]
+
+
+@pytest.mark.parametrize("headers, chunks", [
+    ([("Content-Length", str(len(BODY)))], []),  # Werkzeug's HEAD: the length, no body
+    ([], []),  # no body and no length: GET's body is unknown
+])
+def test_head_without_get_body_gets_no_tag(headers, chunks):
+    reply = run("HEAD", 200, headers, chunks, {"If-None-Match": str(SHA1.tag(b""))})
+    assert reply.status == 200 and not any(k == "ETag" for k, _ in reply.headers)
+
+
+def test_head_with_the_get_body_gets_the_get_tag():
+    assert ("ETag", TAG) in run("HEAD", 200, [], [BODY]).headers
+    assert run("HEAD", 200, [], [BODY], {"If-None-Match": TAG}).status == 304
+    assert ("ETag", str(SHA1.tag(b""))) in run("HEAD", 200, [("Content-Length", "0")], []).headers
+
+
+def test_a_body_that_disagrees_with_its_length_is_not_tagged():
+    reply = run("GET", 200, [("Content-Length", "99")], [BODY])
+    assert reply.status == 200 and not any(k == "ETag" for k, _ in reply.headers) and reply.body == [BODY]
+
+
+def test_max_body_bounds_the_first_chunk():
+    assert run("GET", 200, [], [b"x" * 1025]) is FLUSH
+    assert run("GET", 200, [("Content-Length", "1025")], [b"x" * 1025]) is PASS
+
+
+def test_own_tags_pass_through_and_malformed_ones_are_no_validator():
+    for own in ("v1", '"v1', 'W/v1', "\x00"):
+        assert run("GET", 200, [("ETag", own)], [BODY], {"If-None-Match": own, "If-Match": '"x"'}) is PASS
+    assert run("GET", 200, [("ETag", '"v1"')], [BODY], {"If-None-Match": '"v1"'}).status == 304
+
+
+def test_event_streams_skips_and_other_statuses_pass():
+    assert run("GET", 200, [("Content-Type", "text/event-stream; charset=utf-8")], [BODY]) is PASS
+    skipping = Policy(SHA1, 1024, skip=lambda status, headers: ("X-No-ETag", "1") in headers)
+    assert run("GET", 200, [("X-No-ETag", "1")], [BODY], policy=skipping) is PASS
+    assert run("GET", 404, [], [BODY]) is PASS and run("POST", 200, [], [BODY]) is PASS
+
+
+def test_412_carries_no_freshness_or_content_fields():
+    headers = [("Content-Type", "text/html"), ("Cache-Control", "max-age=60"), ("Expires", "x"),
+               ("Vary", "Accept"), ("Last-Modified", "Sun, 06 Nov 1994 08:49:37 GMT")]
+    reply = run("GET", 200, headers, [BODY], {"If-Match": '"other"'})
+    assert reply.status == 412 and reply.headers == [("Vary", "Accept"), ("Content-Length", "0")]
+
+
+# -- real apps on real servers ---------------------------------------------------------------------
+
+
+def flask_app():
+    flask = pytest.importorskip("flask")
+    app = flask.Flask(__name__)
+
+    @app.route("/")
+    def page():
+        return "<h1>flask page</h1>"
+
+    @app.route("/own")
+    def own():
+        return "own", 200, {"ETag": "v1"}  # unquoted: not an entity-tag
+
+    app.wsgi_app = wsgi.ETagMiddleware(app.wsgi_app, strategy="sha1")  # the Flask object stays
+    return app
+
+
+def test_flask_head_never_earns_a_wrong_304():
+    app = flask_app()
+    assert app.test_client().get("/").headers["ETag"]  # test_client still works
+    with wsgi_server(app) as client:
+        get = client.get("/")
+        head = client.head("/")
+        assert head.status_code == 200 and head.content == b""
+        assert head.headers.get("ETag") in (None, get.headers["ETag"])
+        empty_tag = str(SHA1.tag(b""))
+        assert client.get("/", headers={"If-None-Match": empty_tag}).status_code == 200
+        assert client.head("/", headers={"If-None-Match": empty_tag}).status_code == 200
+        assert client.get("/", headers={"If-None-Match": get.headers["ETag"]}).status_code == 304
+
+
+def test_unquoted_own_tags_never_500():
+    app = flask_app()
+
+    async def asgi_app(scope, receive, send):
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"etag", b"v1")]})
+        await send({"type": "http.response.body", "body": b"own"})
+
+    class Own(ETagMixin, tornado.web.RequestHandler):
+        def get(self):
+            self.set_header("Etag", "v1")
+            self.write("own")
+
+    for serve, target in ((wsgi_server, app), (asgi_server, asgi.ETagMiddleware(asgi_app)),
+                          (tornado_server, tornado.web.Application([("/own", Own)]))):
+        with serve(target) as client:
+            for headers in ({"If-None-Match": "v1"}, {"If-Match": '"x"'}, {"If-None-Match": '"v1"'}):
+                response = client.get("/own", headers=headers)
+                assert response.status_code == 200 and response.content == b"own", (serve, headers)
+
+
+def test_wsgiref_304s_carry_no_zero_content_length():
+    def app(environ, start_response):
+        start_response("200 OK", [("Content-Type", "text/html")])
+        return [BODY]
+
+    validated = wsgi.with_etag(lambda environ: TAG)(app)
+    for target in (wsgi.ETagMiddleware(app, strategy="sha1"), validated):
+        with wsgi_server(target) as client:
+            response = client.get("/", headers={"If-None-Match": TAG})
+            assert response.status_code == 304
+            assert response.headers.get("Content-Length") in (None, str(len(BODY)))
+
+
+def test_wsgi_close_reaches_the_app_exactly_once():
+    closed = []
+
+    class Body:
+        def __init__(self, chunks):
+            self.chunks = chunks
+
+        def __iter__(self):
+            return iter(self.chunks)
+
+        def close(self):
+            closed.append(1)
+
+    def app(environ, start_response):
+        start_response("200 OK", [("ETag", '"v1"')] if environ["PATH_INFO"] == "/own" else [])
+        return Body([b"x" * 600, b"y" * 600] if environ["PATH_INFO"] == "/big" else [BODY])
+
+    middleware = wsgi.ETagMiddleware(app, strategy="sha1", max_body=1024)
+    with wsgi_server(middleware) as client:
+        for path, headers in (("/", {}), ("/", {"If-None-Match": TAG}), ("/own", {"If-None-Match": '"v1"'}),
+                              ("/big", {}), ("/own", {})):
+            closed.clear()
+            client.get(path, headers=headers)
+            assert closed == [1], (path, headers)
+
+
+def test_an_event_stream_is_not_held_back():
+    from starlette.applications import Starlette
+    from starlette.responses import StreamingResponse
+    from starlette.routing import Route
+
+    async def events(request):
+        async def stream():
+            for i in range(3):
+                yield f"data: {i}\n\n".encode()
+                await asyncio.sleep(0.4)
+
+        return StreamingResponse(stream(), media_type="text/event-stream")
+
+    app = asgi.ETagMiddleware(Starlette(routes=[Route("/events", events)]))
+    with asgi_server(app) as client:
+        start = time.monotonic()
+        with client.stream("GET", "/events") as response:
+            first = next(response.iter_bytes())
+            arrived = time.monotonic() - start
+            assert first.startswith(b"data: 0") and "etag" not in response.headers
+        assert arrived < 0.35, f"the first event waited {arrived:.2f} s"
+
+
+def test_asgi_extension_messages_keep_their_order():
+    sent = []
+
+    async def app(scope, receive, send):
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/plain")]})
+        await send({"type": "http.response.body", "body": b"part", "more_body": True})
+        await send({"type": "http.response.pathsend", "path": "/tmp/x"})
+
+    async def send(message):
+        sent.append(message["type"])
+
+    scope = {"type": "http", "method": "GET", "headers": []}
+    asyncio.run(asgi.ETagMiddleware(app)(scope, None, send))
+    assert sent == ["http.response.start", "http.response.body", "http.response.pathsend"]
+
+
+def test_starlette_gzip_inside_the_middleware_gets_its_own_tag():
+    """The README's order: ETagMiddleware outermost, compression inside it, so the tag describes
+    the bytes sent (gzip or not)."""
+    from starlette.applications import Starlette
+    from starlette.middleware import Middleware
+    from starlette.middleware.gzip import GZipMiddleware
+    from starlette.responses import HTMLResponse
+    from starlette.routing import Route
+
+    page = "<p>" + "compressible " * 200
+
+    async def home(request):
+        return HTMLResponse(page)
+
+    app = Starlette(routes=[Route("/", home)], middleware=[Middleware(GZipMiddleware, minimum_size=100)])
+    with asgi_server(asgi.ETagMiddleware(app, strategy="sha1")) as client:
+        zipped = client.get("/", headers={"Accept-Encoding": "gzip"})
+        plain = client.get("/", headers={"Accept-Encoding": "identity"})
+        assert zipped.headers["Content-Encoding"] == "gzip" and "content-encoding" not in plain.headers
+        assert zipped.headers["ETag"] != plain.headers["ETag"] == str(SHA1.tag(page.encode()))
+        for _ in range(3):  # gzip stamps the current second into its bytes: ask within the same second
+            zipped = client.get("/", headers={"Accept-Encoding": "gzip"})
+            again = client.get("/", headers={"Accept-Encoding": "gzip", "If-None-Match": zipped.headers["ETag"]})
+            if again.status_code == 304:
+                break
+        assert again.status_code == 304
