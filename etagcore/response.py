@@ -71,6 +71,11 @@ class Reply:
     body: Optional[list[bytes]]
 
 
+_FIELDS = ("etag", "content-type", "content-length", "last-modified")
+_FIELD_INDEX: dict[Any, int] = {**{n: i for i, n in enumerate(_FIELDS)}, **{n.encode(): i for i, n in enumerate(_FIELDS)}}
+_FIELD_LENGTHS = frozenset(len(n) for n in _FIELDS)
+
+
 def _text(value: Any) -> str:
     return value.decode("latin-1") if isinstance(value, (bytes, bytearray)) else value
 
@@ -101,18 +106,18 @@ class ConditionalResponse:
         """PASS, BUFFER, or the 304/412 Reply that replaces a response carrying its own tag."""
         if status != 200 or (self.method != "GET" and self.method != "HEAD"):
             return PASS
-        own_tag = content_type = length = last_modified = None
+        found: list[Any] = [None, None, None, None]  # ETag, Content-Type, Content-Length, Last-Modified
         for name, value in headers:
-            lowered = _name(name)
-            if lowered == "etag":
-                own_tag = value
-            elif lowered == "content-type":
-                content_type = value
-            elif lowered == "content-length":
-                length = value
-            elif lowered == "last-modified":
-                last_modified = value
-        if content_type is not None and _text(content_type).split(";")[0].strip().lower() in STREAMED_TYPES:
+            index = _FIELD_INDEX.get(name)
+            if index is None:
+                if len(name) not in _FIELD_LENGTHS:
+                    continue
+                index = _FIELD_INDEX.get(name.lower())
+                if index is None:
+                    continue
+            found[index] = value
+        own_tag, content_type, length, last_modified = found
+        if content_type is not None and _text(content_type).split(";", 1)[0].strip().lower() in STREAMED_TYPES:
             return PASS
         skip = self.policy.skip
         if skip is not None and skip(status, headers):
@@ -123,7 +128,7 @@ class ConditionalResponse:
             return self._own_tag(_text(own_tag))
         if length is not None:
             try:
-                self._length = int(_text(length))
+                self._length = int(length)
             except ValueError:
                 return PASS
             if self._length > self.policy.max_body:
@@ -151,15 +156,15 @@ class ConditionalResponse:
             return Reply(self.status, headers, self.chunks)  # not the body it says: no tag
         if self.method == "HEAD" and (size == 0) != (self._length == 0):
             return Reply(self.status, headers, None)  # no body to tag: GET's tag is unknown
-        tag = self.policy.strategy.tag(self.chunks)
+        chunks = self.chunks
+        tag = self.policy.strategy.tag(chunks[0] if len(chunks) == 1 else chunks)
         outcome = evaluate_preconditions(self.method, self.request, etag=tag, last_modified=self._last_modified)
-        headers = [*headers, self._pair("ETag", str(tag))]
+        headers.append((b"etag", tag.header_bytes()) if self._binary else ("ETag", str(tag)))
         if outcome is not None:
-            self.headers = headers
             return self._failed(outcome)
         if self._length is None:
             headers.append(self._pair("Content-Length", str(size)))
-        return Reply(self.status, headers, None if self.method == "HEAD" else self.chunks)
+        return Reply(self.status, headers, None if self.method == "HEAD" else chunks)
 
     def _failed(self, outcome: int) -> Reply:
         if outcome == 304:
