@@ -4,17 +4,15 @@ tags, event streams, max_body, 304/412 header sets, extension messages, close().
 from __future__ import annotations
 
 import asyncio
-import threading
 import time
 
-import httpx
 import pytest
 import tornado.web
 
 from etagcore import get_strategy
 from etagcore.integrations import asgi, wsgi
 from etagcore.integrations.tornado import ETagMixin
-from etagcore.response import BUFFER, FLUSH, PASS, ConditionalResponse, Policy, Reply
+from etagcore.response import BUFFER, FLUSH, PASS, ConditionalResponse, Policy
 from servers import asgi_server, tornado_server, wsgi_server
 
 SHA1 = get_strategy("sha1")
