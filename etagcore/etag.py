@@ -42,6 +42,14 @@ class _ETagBase:
         _init(tag, opaque, weak)
         return tag  # type: ignore[return-value]
 
+    def header_bytes(self) -> bytes:
+        """The header value as bytes (Latin-1), computed once."""
+        try:
+            return self._latin1
+        except AttributeError:
+            object.__setattr__(self, "_latin1", self._text.encode("latin-1"))
+            return self._latin1
+
 
 _etag = _backend.load_extension("_etag")
 _Base: type[_ETagBase] = _ETagBase if _etag is None else _etag.ETagBase
@@ -82,14 +90,6 @@ class ETag(_Base):  # type: ignore[valid-type,misc]
         if m is None:
             raise InvalidETagError(f"not an entity-tag: {text!r} (expected \"opaque\" or W/\"opaque\")")
         return cls._trusted(m.group(2), m.group(1) is not None)
-
-    def header_bytes(self) -> bytes:
-        """The header value as bytes (Latin-1), computed once."""
-        try:
-            return self._latin1
-        except AttributeError:
-            _set(self, "_latin1", self._text.encode("latin-1"))
-            return self._latin1
 
     def strong_equals(self, other: ETag) -> bool:
         """RFC 9110 strong comparison: both strong and the same opaque value."""

@@ -88,10 +88,7 @@ def evaluate(header: str | bytes | Sequence[str | bytes], current: ETag | str | 
     # The common case (str header, ETag current) stays on the fewest Python operations.
     h = header.encode("latin-1", "etagcore.del") if type(header) is str else _header_bytes(header, b", ")
     if type(current) is ETag:
-        try:
-            c = current._latin1
-        except AttributeError:  # computed on first use
-            c = current.header_bytes()
+        c = current.header_bytes()
     else:  # a str (e.g. an app's own header) takes the same path, without a raised exception
         c = _current_bytes(current)
     result = _match(h, len(h), _NULL if c is None else c, mode)
@@ -120,10 +117,7 @@ def if_none_match(header: HeaderValue, current: ETag | str | None, *, mode: Lite
     """
     if type(header) is str and type(current) is ETag and mode == "rfc":  # the per-request hot path
         h = header.encode("latin-1", "etagcore.del")
-        try:
-            return _match(h, len(h), current._latin1, 0) != 1  # WEAK_LIST, MATCH: literals save lookups
-        except AttributeError:
-            return _match(h, len(h), current.header_bytes(), 0) != 1
+        return _match(h, len(h), current.header_bytes(), 0) != 1  # WEAK_LIST, MATCH: literals save lookups
     if header is None:
         return True
     if mode == "rfc":

@@ -91,9 +91,21 @@ static PyMemberDef members[] = {
     {NULL, 0, 0, 0, NULL},
 };
 
+/* header_bytes(): the text as Latin-1 bytes, made on first use. In C so that the first call
+ * costs no raised-and-caught AttributeError (a fresh tag is matched once per request). */
+static PyObject *etag_header_bytes(ETagBase *self, PyObject *Py_UNUSED(ignored)) {
+    if (self->latin1 == NULL) {
+        self->latin1 = PyUnicode_AsLatin1String(self->text);
+        if (self->latin1 == NULL)
+            return NULL;
+    }
+    return Py_NewRef(self->latin1);
+}
+
 static PyMethodDef methods[] = {
     {"_trusted", (PyCFunction)(void (*)(void))etag_trusted, METH_FASTCALL | METH_CLASS,
      "Build a tag from an opaque value already known to be valid."},
+    {"header_bytes", (PyCFunction)etag_header_bytes, METH_NOARGS, "The header value as bytes (Latin-1), computed once."},
     {NULL, NULL, 0, NULL},
 };
 

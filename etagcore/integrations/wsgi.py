@@ -42,8 +42,11 @@ WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 _END = object()
 
 
+_STATUS_LINES = {int(status): f"{int(status)} {status.phrase}" for status in HTTPStatus}
+
+
 def _status_line(status: int) -> str:
-    return f"{status} {HTTPStatus(status).phrase}"
+    return _STATUS_LINES.get(status) or f"{status} Status {status}"
 
 
 def _body(reply: Reply) -> Iterable[bytes]:
