@@ -112,6 +112,7 @@ _NAMES = ("If-Match", "If-None-Match", "If-Modified-Since", "If-Unmodified-Since
 _LOWER = tuple(name.lower() for name in _NAMES)
 _ENVIRON = tuple(_environ_key(name) for name in _NAMES)
 _LENGTHS = frozenset(len(name) for name in _NAMES)
+_NAME_SET = frozenset(_NAMES)
 _PAIR_INDEX: dict[Any, int] = {**{n: i for i, n in enumerate(_LOWER)}, **{n.encode(): i for i, n in enumerate(_LOWER)}}
 Fields = tuple[Any, Any, Any, Any]
 
@@ -143,10 +144,8 @@ def _read(headers: Headers) -> Fields:
         if "wsgi.version" in headers or "REQUEST_METHOD" in headers:  # a WSGI environ
             return get(_ENVIRON[0]), get(_ENVIRON[1]), get(_ENVIRON[2]), get(_ENVIRON[3])
         found = get(_NAMES[0]), get(_NAMES[1]), get(_NAMES[2]), get(_NAMES[3])
-        if found == (None, None, None, None):
-            found = get(_LOWER[0]), get(_LOWER[1]), get(_LOWER[2]), get(_LOWER[3])
-            if found == (None, None, None, None) and not _LENGTHS.isdisjoint(map(len, headers)):
-                return _read_pairs(headers.items())  # type: ignore[union-attr]  # other spellings
+        if None in found and not _LENGTHS.isdisjoint(map(len, headers.keys() - _NAME_SET)):  # type: ignore[union-attr]
+            return _read_pairs(headers.items())  # type: ignore[union-attr]  # other spellings: read them all
         return _one(found[0]), _one(found[1]), _one(found[2]), _one(found[3])
     if kind is list or kind is tuple:
         return _read_pairs(headers)  # type: ignore[arg-type]
@@ -197,8 +196,8 @@ def evaluate_preconditions(
         if evaluate(if_match, current, STRONG_LIST | absent) != MATCH:
             return 412
     elif unmodified_since is not None and exists and last_modified is not None:
-        date = _single_date(unmodified_since)
-        if date is not None and to_timestamp(last_modified) > date:  # type: ignore[operator]
+        date, lm = _single_date(unmodified_since), to_timestamp(last_modified)
+        if date is not None and lm is not None and lm > date:
             return 412
 
     get_or_head = method == "GET" or method == "HEAD"
@@ -206,8 +205,8 @@ def evaluate_preconditions(
         if evaluate(if_none_match, current, WEAK_LIST | absent) == MATCH:
             return 304 if get_or_head else 412
     elif get_or_head and modified_since is not None and exists and last_modified is not None:
-        date = _single_date(modified_since)
-        if date is not None and to_timestamp(last_modified) <= date:  # type: ignore[operator]
+        date, lm = _single_date(modified_since), to_timestamp(last_modified)  # an unreadable date is none
+        if date is not None and lm is not None and lm <= date:
             return 304
     return None
 
@@ -225,7 +224,10 @@ def honour_range(
     True only for a GET that carries Range and either no If-Range, or an If-Range whose
     entity-tag strongly matches *etag*, or whose HTTP-date exactly equals *last_modified* while
     that date is a strong validator (8.8.2.2): its second is over at *now* (default: the clock),
-    so no second change within it can follow. Otherwise two versions could be spliced.
+    so no second change within it can follow. Otherwise two versions could be spliced. That alone
+    cannot tell whether the client got the date while its second was still running: a server
+    that honours date If-Range must not send a Last-Modified less than one second old (the
+    static server sends none for a file changed that recently).
     """
     if method != "GET" or field_lines(headers, "Range") is None:
         return False

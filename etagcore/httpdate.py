@@ -48,9 +48,12 @@ def parse_http_date(value: str | bytes, now: float | None = None) -> int | None:
         year += this_year - this_year % 100
         if year > this_year + 50:
             year -= 100
+    second = int(m["s"])
+    if second > 60:  # 60 is a leap second; nothing else is a second
+        return None
     try:
         moment = datetime(year, _MONTHS.index(m["mo"]) + 1, int(m["d"]), int(m["h"]), int(m["mi"]),
-                          min(int(m["s"]), 59), tzinfo=timezone.utc)
+                          min(second, 59), tzinfo=timezone.utc)
     except ValueError:  # 31 Feb, hour 25, ...
         return None
     return calendar.timegm(moment.timetuple())

@@ -14,7 +14,9 @@ they were given. The rules, each here once:
 
 - Only 200 responses to GET and HEAD are tagged. A response with its own ETag keeps it, and its
   preconditions are decided from it before any body is read; a malformed own tag is no validator
-  (passed through, never an error).
+  (passed through, never an error). An own tag on a body with a Content-Encoding becomes
+  ``W/"<opaque>-<coding>"``: a compressor between the app and here may have kept the identity
+  body's tag.
 - A tag is computed only from the body GET sends: a HEAD response whose body is empty (Werkzeug
   and many servers send none) or whose length disagrees with its Content-Length gets no tag, nor
   does any body whose length disagrees with its Content-Length.
@@ -26,6 +28,7 @@ they were given. The rules, each here once:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Optional, Union
@@ -35,7 +38,7 @@ from .errors import InvalidETagError
 from .etag import ETag
 from .strategy import Strategy
 
-__all__ = ["ConditionalResponse", "Policy", "Reply", "PASS", "BUFFER", "FLUSH", "STREAMED_TYPES"]
+__all__ = ["ConditionalResponse", "Policy", "Reply", "PASS", "BUFFER", "FLUSH", "STREAMED_TYPES", "checked_validator"]
 
 Pairs = Sequence[tuple[Any, Any]]
 Skip = Callable[[int, Pairs], bool]
@@ -64,14 +67,17 @@ class Policy:
 
 @dataclass
 class Reply:
-    """What to send instead of (or as) the app's response; *body* None means no body at all."""
+    """What to send instead of (or as) the app's response; *body* None means no body at all.
+    With *passthrough* the app's own body follows these headers, streamed as it comes."""
 
     status: int
     headers: list[tuple[Any, Any]]
     body: Optional[list[bytes]]
+    passthrough: bool = False
 
 
-_FIELDS = ("etag", "content-type", "content-length", "last-modified")
+_NOT_TOKEN = re.compile(r"[^a-z0-9]+")
+_FIELDS = ("etag", "content-type", "content-length", "last-modified", "content-encoding")
 _FIELD_INDEX: dict[Any, int] = {**{n: i for i, n in enumerate(_FIELDS)}, **{n.encode(): i for i, n in enumerate(_FIELDS)}}
 _FIELD_LENGTHS = frozenset(len(n) for n in _FIELDS)
 
@@ -106,7 +112,7 @@ class ConditionalResponse:
         """PASS, BUFFER, or the 304/412 Reply that replaces a response carrying its own tag."""
         if status != 200 or (self.method != "GET" and self.method != "HEAD"):
             return PASS
-        found: list[Any] = [None, None, None, None]  # ETag, Content-Type, Content-Length, Last-Modified
+        found: list[Any] = [None, None, None, None, None]  # as _FIELDS
         for name, value in headers:
             index = _FIELD_INDEX.get(name)
             if index is None:
@@ -116,7 +122,7 @@ class ConditionalResponse:
                 if index is None:
                     continue
             found[index] = value
-        own_tag, content_type, length, last_modified = found
+        own_tag, content_type, length, last_modified, coding = found
         if content_type is not None and _text(content_type).split(";", 1)[0].strip().lower() in STREAMED_TYPES:
             return PASS
         skip = self.policy.skip
@@ -125,7 +131,7 @@ class ConditionalResponse:
         self.status, self.headers = status, list(headers)
         self._last_modified = None if last_modified is None else _text(last_modified)
         if own_tag is not None:
-            return self._own_tag(_text(own_tag))
+            return self._own_tag(_text(own_tag), None if coding is None else _text(coding).strip().lower())
         if length is not None:
             try:
                 self._length = int(length)
@@ -135,13 +141,24 @@ class ConditionalResponse:
                 return PASS
         return BUFFER
 
-    def _own_tag(self, text: str) -> Union[str, Reply]:
+    def _own_tag(self, text: str, coding: Optional[str]) -> Union[str, Reply]:
         try:
             tag = ETag.parse(text)
         except InvalidETagError:
             return PASS  # not an entity-tag: no validator, and never an error
+        rewritten = bool(coding) and coding != "identity"
+        if rewritten:
+            # A compressor between the app and here (Starlette's GZipMiddleware, ...) may have
+            # kept the identity body's tag: give the encoded variant a tag of its own, weak since
+            # such compressors do not promise the same bytes twice (Apache's "-gzip", made weak).
+            suffix = _NOT_TOKEN.sub("-", coding or "")
+            tag = ETag._trusted(f"{tag.opaque}-{suffix}", True)
+            self.headers = [(k, v) for k, v in self.headers if _name(k) != "etag"]
+            self.headers.append((b"etag", tag.header_bytes()) if self._binary else ("ETag", str(tag)))
         outcome = evaluate_preconditions(self.method, self.request, etag=tag, last_modified=self._last_modified)
-        return PASS if outcome is None else self._failed(outcome)
+        if outcome is not None:
+            return self._failed(outcome)
+        return Reply(self.status, self.headers, None, passthrough=True) if rewritten else PASS
 
     def feed(self, chunk: bytes) -> str:
         """Add a body chunk: BUFFER to go on, FLUSH when the body is over max_body."""
@@ -176,3 +193,13 @@ class ConditionalResponse:
         if self._binary:
             return name.lower().encode("latin-1"), value.encode("latin-1")
         return name, value
+
+
+def checked_validator(tag: Union[ETag, str, None]) -> Union[ETag, None]:
+    """A validator function's answer as an ETag (or None), whatever the request: a malformed tag
+    is the app's error and must fail every request alike, not only those with conditions."""
+    if tag is None or type(tag) is ETag:
+        return tag
+    if isinstance(tag, str):
+        return ETag.parse(tag)
+    raise TypeError(f"a validator must return an ETag, its header text or None, not {type(tag).__name__}")

@@ -244,3 +244,152 @@ def test_starlette_gzip_inside_the_middleware_gets_its_own_tag():
             if again.status_code == 304:
                 break
         assert again.status_code == 304
+
+
+# -- found by attacking the middlewares ------------------------------------------------------------
+
+
+def test_a_status_replaced_with_exc_info_is_neither_tagged_nor_304():
+    import sys
+
+    def app(environ, start_response):
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        yield b"partial"
+        try:
+            raise ValueError("boom")
+        except ValueError:
+            start_response("500 Internal Server Error", [("Content-Type", "text/plain")], sys.exc_info())
+        yield b"error"
+
+    with wsgi_server(wsgi.ETagMiddleware(app)) as client:
+        for headers in ({}, {"If-None-Match": "*"}):
+            response = client.get("/", headers=headers)
+            assert response.status_code == 500 and "etag" not in response.headers
+
+
+def test_write_and_an_iterable_keep_their_order():
+    def app(environ, start_response):
+        write = start_response("200 OK", [("Content-Type", "text/plain")])
+        yield b"a"
+        write(b"b")
+        yield b"c"
+
+    with wsgi_server(wsgi.ETagMiddleware(app)) as client:
+        response = client.get("/")
+        assert response.status_code == 200 and response.content == b"abc" and "etag" not in response.headers
+
+
+def test_a_close_that_raises_is_still_called_once():
+    calls = []
+
+    class Body(list):
+        def close(self):
+            calls.append(1)
+            raise RuntimeError("close failed")
+
+    def app(environ, start_response):
+        start_response("200 OK", [("ETag", '"v1"')])
+        return Body([b"x"])
+
+    middleware = wsgi.ETagMiddleware(app)
+    environ = {"REQUEST_METHOD": "GET", "wsgi.version": (1, 0), "HTTP_IF_NONE_MATCH": '"v1"'}
+    with pytest.raises(RuntimeError):
+        middleware(environ, lambda status, headers, exc_info=None: None)
+    assert calls == [1]
+
+
+def test_mixed_spellings_in_a_plain_dict():
+    from etagcore import evaluate_preconditions
+
+    headers = {"If-Modified-Since": "Sun, 06 Nov 2094 08:49:37 GMT", "if-none-match": '"old"'}
+    assert evaluate_preconditions("GET", headers, etag='"cur"', last_modified="Sun, 06 Nov 1994 08:49:37 GMT") is None
+    assert evaluate_preconditions("GET", {"IF-MATCH": '"x"', "If-None-Match": '"cur"'}, etag='"cur"') == 412
+
+
+def test_an_unreadable_last_modified_is_no_date():
+    from etagcore import evaluate_preconditions
+
+    for field in ("If-Modified-Since", "If-Unmodified-Since"):
+        assert evaluate_preconditions("GET", {field: "Sun, 06 Nov 1994 08:49:37 GMT"}, last_modified="yesterday") is None
+
+    class Page(ETagMixin, tornado.web.RequestHandler):
+        def get(self):
+            self.set_header("Last-Modified", "yesterday")
+            self.write("page")
+
+    with tornado_server(tornado.web.Application([("/", Page)])) as client:
+        assert client.get("/", headers={"If-Modified-Since": "Sun, 06 Nov 1994 08:49:37 GMT"}).status_code == 200
+
+
+def test_tornado_412_drops_the_200s_fields():
+    class Page(ETagMixin, tornado.web.RequestHandler):
+        def get(self):
+            self.set_header("Cache-Control", "max-age=60")
+            self.set_header("Expires", "Thu, 01 Dec 2094 16:00:00 GMT")
+            self.set_header("Content-Language", "en")
+            self.write("page")
+
+    with tornado_server(tornado.web.Application([("/", Page)])) as client:
+        failed = client.get("/", headers={"If-Match": '"x"'})
+        assert failed.status_code == 412
+        assert not {"cache-control", "expires", "content-type", "content-language", "etag"} & set(failed.headers)
+
+
+def test_asgi_start_headers_may_be_any_iterable():
+    sent = []
+
+    async def app(scope, receive, send):
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": iter([(b"content-type", b"text/plain"), (b"x-app", b"1")])})
+        await send({"type": "http.response.body", "body": b"hello"})
+
+    async def send(message):
+        sent.append(message)
+
+    asyncio.run(asgi.ETagMiddleware(app)({"type": "http", "method": "GET", "headers": []}, None, send))
+    headers = dict(sent[0]["headers"])
+    assert headers[b"x-app"] == b"1" and headers[b"content-type"] == b"text/plain" and b"etag" in headers
+
+
+def test_an_own_tag_on_an_encoded_body_gets_a_tag_of_its_own(tmp_path):
+    """Starlette's FileResponse sets a tag for the file; GZipMiddleware inside compresses the body
+    and keeps that tag. The two variants must not share it."""
+    from starlette.applications import Starlette
+    from starlette.middleware import Middleware
+    from starlette.middleware.gzip import GZipMiddleware
+    from starlette.responses import FileResponse
+    from starlette.routing import Route
+
+    path = tmp_path / "doc.txt"
+    path.write_bytes(b"compressible text " * 1000)
+
+    async def doc(request):
+        return FileResponse(path)
+
+    app = Starlette(routes=[Route("/doc", doc)], middleware=[Middleware(GZipMiddleware, minimum_size=100)])
+    with asgi_server(asgi.ETagMiddleware(app)) as client:
+        plain = client.get("/doc", headers={"Accept-Encoding": "identity"})
+        zipped = client.get("/doc", headers={"Accept-Encoding": "gzip"})
+        assert zipped.headers["Content-Encoding"] == "gzip"
+        assert zipped.headers["ETag"] == "W/" + plain.headers["ETag"][:-1] + '-gzip"'
+        assert client.get("/doc", headers={"Accept-Encoding": "identity",
+                                           "If-None-Match": zipped.headers["ETag"]}).status_code == 200
+        assert client.get("/doc", headers={"Accept-Encoding": "gzip",
+                                           "If-None-Match": zipped.headers["ETag"]}).status_code == 304
+
+
+def test_seconds_past_60_are_not_a_date():
+    from etagcore.httpdate import parse_http_date
+
+    assert parse_http_date("Sun, 06 Nov 1994 08:49:99 GMT") is None
+    assert parse_http_date("Sun, 06 Nov 1994 08:49:61 GMT") is None
+    assert parse_http_date("Sun, 06 Nov 1994 08:49:60 GMT") == parse_http_date("Sun, 06 Nov 1994 08:49:59 GMT")
+
+
+def test_a_malformed_validator_fails_every_request_alike():
+    from etagcore import InvalidETagError
+
+    app = wsgi.with_etag(lambda environ: "v1")(lambda environ, start_response: [])
+    for extra in ({}, {"HTTP_IF_NONE_MATCH": '"v1"'}):
+        with pytest.raises(InvalidETagError):
+            app({"REQUEST_METHOD": "GET", "wsgi.version": (1, 0), **extra}, lambda *a: None)

@@ -30,6 +30,7 @@ responses = st.tuples(
         "Content-Length": st.sampled_from(["LEN", "3", "200"]),
         "Last-Modified": st.sampled_from(DATES[:2]),
         "Cache-Control": st.just("max-age=60"),
+        "Content-Encoding": st.sampled_from(["gzip", "identity"]),
     }),
     st.lists(st.binary(max_size=40), max_size=4),
 )
@@ -58,6 +59,8 @@ def core(method, request, status, headers, chunks):
     if action is PASS:
         return status, dict(headers), b"".join(chunks)
     assert isinstance(action, Reply)
+    if action.passthrough:
+        return action.status, dict(action.headers), b"".join(chunks)
     return action.status, dict(action.headers), b"".join(action.body or [])
 
 

@@ -33,6 +33,7 @@ from ..static import Manifest, StaticSite, default_cache_control
 from ..static.site import CacheControl, FileBody
 from ..strategy import Strategy
 from ..response import FLUSH, PASS, ConditionalResponse, Policy, Reply, Skip
+from ..response import checked_validator as _checked
 from ._common import DEFAULT_MAX_BODY, body_strategy, check_max_body
 
 __all__ = ["ETagMiddleware", "with_etag", "StaticFiles"]
@@ -82,14 +83,21 @@ class _Response:
         # "dropping": the app's body after a 304/412 from its own tag; "done": nothing may follow
 
     async def _on_start(self, message: Message) -> None:
-        action = PASS if message.get("trailers") else self.conditional.start(message["status"],
-                                                                               message.get("headers", []))
+        headers = message.get("headers", [])
+        if type(headers) is not list:  # any iterable is allowed: read it once, keep it
+            headers = list(headers)
+            message = {**message, "headers": headers}
+        action = PASS if message.get("trailers") else self.conditional.start(message["status"], headers)
         if action is PASS:
             self.state = "streaming"
             await self.send(message)
         elif isinstance(action, Reply):
-            self.state = "dropping"
-            await _send_reply(self.send, action)
+            if action.passthrough:  # the app's own body under the headers decided here
+                self.state = "streaming"
+                await self.send({**message, "headers": action.headers})
+            else:
+                self.state = "dropping"
+                await _send_reply(self.send, action)
         else:
             self.start, self.state = message, "buffering"
 
@@ -148,6 +156,7 @@ def with_etag(validator: Callable[[Scope], ETag | str | None | Awaitable[ETag | 
             tag = validator(scope)
             if inspect.isawaitable(tag):
                 tag = await tag
+            tag = _checked(tag)
             method = scope["method"]
             outcome = evaluate_preconditions(method, scope.get("headers", []), etag=tag, exists=tag is not None)
             if outcome is not None:

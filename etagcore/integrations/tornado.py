@@ -31,6 +31,7 @@ from ..errors import ConfigError, InvalidETagError
 from ..etag import ETag
 from ..httpdate import format_http_date, to_timestamp
 from ..match import if_none_match
+from ..response import DROPPED_ON_412
 from ..strategy import Strategy
 from ..static import StaticSite, default_cache_control
 from ..static.policy import IMMUTABLE
@@ -159,7 +160,8 @@ class ETagMixin(_Base):
         if outcome is not None:
             self._write_buffer = []
             if outcome == 412:
-                self.clear_header("Etag")
+                for name in DROPPED_ON_412:  # no validators, freshness or content fields on an error
+                    self.clear_header(name)
             self.set_status(outcome)  # stock finish() then leaves the ETag logic alone
 
     def _will_gzip(self) -> bool:

@@ -34,6 +34,7 @@ from ..static.site import CacheControl, FileBody
 from ..static.site import Reply as StaticReply
 from ..strategy import Strategy
 from ..response import FLUSH, PASS, ConditionalResponse, Policy, Reply, Skip
+from ..response import checked_validator as _checked
 from ._common import DEFAULT_MAX_BODY, body_strategy, check_max_body
 
 __all__ = ["ETagMiddleware", "with_etag", "StaticFiles"]
@@ -64,26 +65,39 @@ def _close(result: Iterable[bytes]) -> None:
 
 
 class _Captured:
-    """start_response as seen by the app: held back until we know what to send."""
+    """start_response as seen by the app: held back until we know what to send. The real one is
+    called at most once (:meth:`send_start`); the app's legacy ``write()`` sends what was held,
+    in order, and turns the rest of the response into a pass-through."""
 
     def __init__(self, start_response: Callable[..., Any]) -> None:
         self.real = start_response
         self.status: str | None = None
         self.headers: list[tuple[str, str]] = []
+        self.held: list[bytes] = []  # body chunks read but not yet sent
         self.streaming = False  # the app used write(): everything passes through
+        self.started = False  # the real start_response has been called
+        self._write: Any = None
 
     def start_response(self, status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable[..., Any]:
-        if exc_info is not None and self.streaming:
-            raise exc_info[1].with_traceback(exc_info[2])
+        if exc_info is not None and self.started:
+            raise exc_info[1].with_traceback(exc_info[2])  # PEP 3333: too late to change the status
         self.status, self.headers = status, list(headers)
         return self.write
 
-    def write(self, data: bytes) -> None:  # the legacy write(): no buffering, no tag
-        if not self.streaming:
-            self.streaming = True
+    def send_start(self, status: Optional[str] = None, headers: Optional[list[tuple[str, str]]] = None) -> Any:
+        if not self.started:
             assert self.status is not None
-            self._write = self.real(self.status, self.headers)
-        self._write(data)
+            self.started = True
+            self._write = self.real(status or self.status, self.headers if headers is None else headers)
+        return self._write
+
+    def write(self, data: bytes) -> None:  # the legacy write(): no buffering, no tag
+        write = self.send_start()
+        self.streaming = True
+        held, self.held = self.held, []
+        for chunk in held:
+            write(chunk)
+        write(data)
 
     def code(self) -> int:
         assert self.status is not None
@@ -113,42 +127,56 @@ class ETagMiddleware:
             return self.app(environ, start_response)
         response = _Captured(start_response)
         result = self.app(environ, response.start_response)
+        closed = False
         try:
             chunks = iter(result)
-            head: list[bytes] = []
+            held = response.held
             while response.status is None:  # a generator app calls start_response on first next()
                 chunk = next(chunks, _END)
                 if chunk is _END:
                     break
-                head.append(chunk)  # type: ignore[arg-type]
+                held.append(chunk)  # type: ignore[arg-type]
             if response.status is None or response.streaming:
-                return self._pass_through(response, head, chunks, result)
+                return self._pass_through(response, chunks, result)
             conditional = ConditionalResponse(self.policy, method, environ)
-            action = conditional.start(response.code(), response.headers)
+            status, headers = response.status, response.headers
+            action = conditional.start(response.code(), headers)
             if action is PASS:
-                return self._pass_through(response, head, chunks, result)
+                return self._pass_through(response, chunks, result)
             if isinstance(action, Reply):
+                if action.passthrough:  # the app's own body under the headers decided here
+                    response.send_start(headers=action.headers)
+                    return self._pass_through(response, chunks, result)
+                closed = True
                 _close(result)  # the app's body is not read
                 start_response(_status_line(action.status), action.headers)
                 return _body(action)
-            source = itertools.chain(head, chunks)
-            for chunk in source:
+            response.held = conditional.chunks  # what a write() from the app must send first
+            for chunk in itertools.chain(held, chunks):
+                if response.streaming:  # the app called write(): the held chunks and its data are out
+                    return self._pass_through(response, itertools.chain((chunk,), chunks), result)
                 if conditional.feed(chunk) is FLUSH:
-                    return self._pass_through(response, conditional.chunks, source, result)
+                    return self._pass_through(response, chunks, result)
+            if response.streaming or response.status is not status or response.headers is not headers:
+                # write() at the very end, or start_response again (exc_info) before any output:
+                # the app's own answer goes out as it is, untagged
+                return self._pass_through(response, chunks, result)
         except BaseException:
-            _close(result)
+            if not closed:
+                _close(result)
             raise
+        closed = True
         _close(result)
         reply = conditional.finish()
-        start_response(response.status if reply.status == 200 else _status_line(reply.status), reply.headers)
+        start_response(status if reply.status == 200 else _status_line(reply.status), reply.headers)
         return _body(reply)
 
     @staticmethod
-    def _pass_through(response: _Captured, body: list[bytes], rest: Iterator[bytes],
-                      result: Iterable[bytes]) -> Iterable[bytes]:
-        if not response.streaming and response.status is not None:
-            response.real(response.status, response.headers)
-        return _Streamed(body, rest, result)
+    def _pass_through(response: _Captured, rest: Iterator[bytes], result: Iterable[bytes]) -> Iterable[bytes]:
+        if response.status is not None:
+            response.send_start()
+        held, response.held = response.held, []
+        return _Streamed(held, rest, result)
 
 
 class _Streamed:
@@ -180,7 +208,7 @@ def with_etag(validator: Callable[[dict[str, Any]], ETag | str | None]) -> Calla
     def decorate(app: WSGIApp) -> WSGIApp:
         def conditional_app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
             method = environ.get("REQUEST_METHOD", "GET")
-            tag = validator(environ)
+            tag = _checked(validator(environ))
             outcome = evaluate_preconditions(method, environ, etag=tag, exists=tag is not None)
             if outcome is not None:
                 headers = [("ETag", str(tag))] if outcome == 304 and tag is not None else [("Content-Length", "0")]
