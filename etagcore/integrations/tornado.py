@@ -75,9 +75,12 @@ class ETagMixin(_Base):
     @property
     def etag_mode(self) -> Literal["rfc", "tornado"]:
         """The ``etag_mode`` application setting: ``rfc`` (default) or ``tornado``."""
-        mode = self.application.settings.get("etag_mode", "rfc")
-        if mode not in MODES:
-            raise ConfigError(f"etag_mode must be 'rfc' or 'tornado', not {mode!r}")
+        mode = self.__dict__.get("_etag_mode")  # read once per request: a handler lives for one
+        if mode is None:
+            mode = self.application.settings.get("etag_mode", "rfc")
+            if mode not in MODES:
+                raise ConfigError(f"etag_mode must be 'rfc' or 'tornado', not {mode!r}")
+            self.__dict__["_etag_mode"] = mode
         return mode  # type: ignore[no-any-return]
 
     def compute_etag(self) -> str | None:
@@ -94,7 +97,7 @@ class ETagMixin(_Base):
         return str(tag)
 
     def _is_the_get_body(self) -> bool:
-        size = sum(len(part) for part in self._write_buffer)
+        size = sum(map(len, self._write_buffer))
         length = self._headers.get("Content-Length")
         if length is not None and str(length) != str(size):
             return False

@@ -1,0 +1,68 @@
+"""ETagMixin (sha1, rfc mode) against stock Tornado, per request, in-process, a handler writing a
+2 KiB page: a 200, and a 304 for the tag each sent. Interleaved rounds, median of per-round
+ratios. Target (issue 11): <= 1.0x stock's time on both. Run: pytest bench/test_targets_tornado_mixin.py -s"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, Callable
+
+import pytest
+import tornado.httputil
+import tornado.web
+
+from etagcore.integrations.tornado import ETagMixin
+from paired import paired_ratio
+from static_stacks import BATCH, _Connection
+
+BODY = (b"<!doctype html><p>" + bytes(range(97, 123)) * 80)[:2048]
+
+
+class Page(tornado.web.RequestHandler):
+    def get(self) -> None:
+        self.write(BODY)
+
+
+class MixinPage(ETagMixin, Page):
+    pass
+
+
+def stack(handler: Any, **settings: Any) -> Callable[[bool], Callable[[], None]]:
+    app = tornado.web.Application([("/", handler)], **settings)
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+
+    async def one(headers: dict[str, str]) -> _Connection:
+        connection = _Connection()
+        request = tornado.httputil.HTTPServerRequest("GET", "/", headers=tornado.httputil.HTTPHeaders(headers),
+                                                     connection=connection)
+        delegate = app.find_handler(request)
+        h = delegate.handler_class(app, request, **delegate.handler_kwargs)
+        await h._execute([t(request) for t in app.transforms], *delegate.path_args)
+        return connection
+
+    def run(conditional: bool) -> Callable[[], None]:
+        first = loop.run_until_complete(one({}))
+        assert first.status == 200 and b"".join(first.body) == BODY
+        headers = {"If-None-Match": first.headers["Etag"]} if conditional else {}
+        expected = 304 if conditional else 200
+
+        async def batch() -> None:
+            assert (await one(headers)).status == expected
+            for _ in range(BATCH - 1):
+                await one(headers)
+
+        return lambda: loop.run_until_complete(batch())
+
+    return run
+
+
+@pytest.mark.parametrize("status", [200, 304])
+def test_mixin_against_stock_tornado(status, record_property):
+    ours, stock = stack(MixinPage, etag_strategy="sha1")(status == 304), stack(Page)(status == 304)
+    result = paired_ratio(ours, stock, rounds=21)
+    time_ratio = 1 / result["ratio"]
+    record_property("time_ratio", time_ratio)
+    print(f"\nTornado {status}: mixin {result['subject'] / BATCH * 1e6:.1f} us, stock {result['baseline'] / BATCH * 1e6:.1f} us"
+          f" per request, mixin/stock time {time_ratio:.2f} (target <= 1.0)")
+    assert time_ratio <= 1.0
