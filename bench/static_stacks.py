@@ -68,22 +68,29 @@ def _done() -> "asyncio.Future[None]":
     return future
 
 
-def tornado_stack(root: str, handler: Any, **settings: Any) -> Callable[[bool], Callable[[], None]]:
+def tornado_requester(app: Any, uri: str) -> Callable[[dict[str, str]], Any]:
+    """An async function answering one in-memory GET of *uri* with these request headers."""
     import tornado.httputil
+
+    async def one(headers: dict[str, str]) -> _Connection:
+        connection = _Connection()
+        request = tornado.httputil.HTTPServerRequest("GET", uri, headers=tornado.httputil.HTTPHeaders(headers),
+                                                     connection=connection)
+        delegate = app.find_handler(request)
+        handler = delegate.handler_class(app, request, **delegate.handler_kwargs)
+        await handler._execute([t(request) for t in app.transforms], *delegate.path_args)
+        return connection
+
+    return one
+
+
+def tornado_stack(root: str, handler: Any, **settings: Any) -> Callable[[bool], Callable[[], None]]:
     import tornado.web
 
     app = tornado.web.Application([(r"/static/(.*)", handler, {"path": root})], **settings)
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
-
-    async def one(headers: dict[str, str]) -> _Connection:
-        connection = _Connection()
-        request = tornado.httputil.HTTPServerRequest(
-            "GET", "/static/" + FILE, headers=tornado.httputil.HTTPHeaders(headers), connection=connection)
-        delegate = app.find_handler(request)
-        handler = delegate.handler_class(app, request, **delegate.handler_kwargs)
-        await handler._execute([t(request) for t in app.transforms], *delegate.path_args)
-        return connection
+    one = tornado_requester(app, "/static/" + FILE)
 
     def run(conditional: bool) -> Callable[[], None]:
         first = loop.run_until_complete(one({}))

@@ -8,12 +8,11 @@ import asyncio
 from typing import Any, Callable
 
 import pytest
-import tornado.httputil
 import tornado.web
 
 from etagcore.integrations.tornado import ETagMixin
 from paired import paired_ratio
-from static_stacks import BATCH, _Connection
+from static_stacks import BATCH, tornado_requester
 
 BODY = (b"<!doctype html><p>" + bytes(range(97, 123)) * 80)[:2048]
 
@@ -32,14 +31,7 @@ def stack(handler: Any, **settings: Any) -> Callable[[bool], Callable[[], None]]
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
 
-    async def one(headers: dict[str, str]) -> _Connection:
-        connection = _Connection()
-        request = tornado.httputil.HTTPServerRequest("GET", "/", headers=tornado.httputil.HTTPHeaders(headers),
-                                                     connection=connection)
-        delegate = app.find_handler(request)
-        h = delegate.handler_class(app, request, **delegate.handler_kwargs)
-        await h._execute([t(request) for t in app.transforms], *delegate.path_args)
-        return connection
+    one = tornado_requester(app, "/")
 
     def run(conditional: bool) -> Callable[[], None]:
         first = loop.run_until_complete(one({}))

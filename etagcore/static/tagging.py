@@ -35,14 +35,12 @@ class TagJobs:
 
     def tag(self, strategy: Strategy, fd: int, st: os.stat_result) -> TagOrFuture:
         """The tag (None: the file is not stable), or a future of it when it must be hashed."""
+        if st.st_size <= INLINE_MAX or not is_stable(st):
+            return tag_open_file(strategy, fd, st)  # small, or answered without reading
         key = cache_key(strategy, st)
         cached = digest_cache.get(key)
         if cached is not None:
             return cached
-        if not is_stable(st):
-            return None
-        if st.st_size <= INLINE_MAX:
-            return tag_open_file(strategy, fd, st)
         with self._lock:
             running = self._inflight.get(key)
             if running is not None:
