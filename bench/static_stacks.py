@@ -88,13 +88,18 @@ def tornado_stack(root: str, handler: Any, **settings: Any) -> Callable[[bool], 
     import tornado.web
 
     app = tornado.web.Application([(r"/static/(.*)", handler, {"path": root})], **settings)
+    return tornado_app_stack(app, "/static/" + FILE, BODY)
+
+
+def tornado_app_stack(app: Any, uri: str, body: bytes) -> Callable[[bool], Callable[[], None]]:
+    """``run(conditional)`` for GETs of *uri* on the Tornado *app*, whose 200 must be *body*."""
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
-    one = tornado_requester(app, "/static/" + FILE)
+    one = tornado_requester(app, uri)
 
     def run(conditional: bool) -> Callable[[], None]:
         first = loop.run_until_complete(one({}))
-        assert first.status == 200 and b"".join(first.body) == BODY
+        assert first.status == 200 and b"".join(first.body) == body
         headers = {"If-None-Match": first.headers["Etag"]} if conditional else {}
         expected = 304 if conditional else 200
 

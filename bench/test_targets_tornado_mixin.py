@@ -4,7 +4,6 @@ ratios. Target (issue 11): <= 1.0x stock's time on both. Run: pytest bench/test_
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any, Callable
 
 import pytest
@@ -12,7 +11,7 @@ import tornado.web
 
 from etagcore.integrations.tornado import ETagMixin
 from paired import paired_ratio
-from static_stacks import BATCH, tornado_requester
+from static_stacks import BATCH, tornado_app_stack
 
 BODY = (b"<!doctype html><p>" + bytes(range(97, 123)) * 80)[:2048]
 
@@ -27,26 +26,7 @@ class MixinPage(ETagMixin, Page):
 
 
 def stack(handler: Any, **settings: Any) -> Callable[[bool], Callable[[], None]]:
-    app = tornado.web.Application([("/", handler)], **settings)
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
-
-    one = tornado_requester(app, "/")
-
-    def run(conditional: bool) -> Callable[[], None]:
-        first = loop.run_until_complete(one({}))
-        assert first.status == 200 and b"".join(first.body) == BODY
-        headers = {"If-None-Match": first.headers["Etag"]} if conditional else {}
-        expected = 304 if conditional else 200
-
-        async def batch() -> None:
-            assert (await one(headers)).status == expected
-            for _ in range(BATCH - 1):
-                await one(headers)
-
-        return lambda: loop.run_until_complete(batch())
-
-    return run
+    return tornado_app_stack(tornado.web.Application([("/", handler)], **settings), "/", BODY)
 
 
 @pytest.mark.parametrize("status", [200, 304])

@@ -7,6 +7,7 @@ import etagcore
 from etagcore import ETag, get_strategy
 from etagcore import files
 from etagcore.strategies.sha1 import SHA1Strategy
+from rewriting import rewrite_in_bursts
 
 CONTENT = ["sha1", "blake3", "xxh3-64", "xxh3-128", "xxh64"]
 
@@ -145,19 +146,7 @@ def test_same_size_rewrites_within_one_tick_never_give_a_mixed_tag(tmp_path):
     allowed = {strategy.tag(v) for v in versions}
     stop = threading.Event()
 
-    def writer():  # bursts of rewrites, with pauses in which the file settles
-        i = 0
-        with open(path, "r+b", buffering=0) as f:
-            while not stop.is_set():
-                burst_end = time.monotonic() + 0.3
-                while time.monotonic() < burst_end:
-                    f.seek(0)
-                    f.write(versions[i % 2][: size // 2])
-                    f.write(versions[i % 2][size // 2 :])
-                    i += 1
-                stop.wait(1.2)
-
-    thread = threading.Thread(target=writer)
+    thread = threading.Thread(target=rewrite_in_bursts, args=(path, versions, stop, 2))
     thread.start()
     tags, refused = [], 0
     try:

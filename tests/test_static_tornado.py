@@ -17,6 +17,7 @@ import tornado.web
 
 from etagcore import files, get_strategy
 from etagcore.integrations.tornado import ETagMixin, StaticFileHandler
+from rewriting import rewrite_in_bursts
 from servers import tornado_server
 
 DATA = bytes(range(256)) * 40  # 10 KiB
@@ -170,20 +171,6 @@ def test_client_disconnects_are_quiet(site, stable, caplog):
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text
 
 
-def _rewriter(path, versions, stop):
-    """Bursts of in-place same-size rewrites, with pauses long enough for the file to settle and be
-    tagged again, so that rewrites also land while tagged responses are being sent."""
-    i = 0
-    with open(path, "r+b", buffering=0) as f:
-        while not stop.is_set():
-            burst_end = time.monotonic() + 0.3
-            while time.monotonic() < burst_end:
-                f.seek(0)
-                f.write(versions[i % 2])
-                i += 1
-            stop.wait(1.2)
-
-
 def test_same_size_rewrites_never_get_a_wrong_tag(site):
     size = 4 << 20
     versions = [b"A" * size, b"B" * size]
@@ -196,7 +183,7 @@ def test_same_size_rewrites_never_get_a_wrong_tag(site):
     with tornado_server(files_app(site)) as client:
         first = client.get("/files/hot.bin")
         assert first.headers["Etag"] == str(strategy.tag(versions[0]))
-        writer = threading.Thread(target=_rewriter, args=(path, versions, stop))
+        writer = threading.Thread(target=rewrite_in_bursts, args=(path, versions, stop))
         writer.start()
         try:
             deadline = time.monotonic() + 4.5

@@ -38,9 +38,7 @@ class Opened:
 
     fd: int
     st: os.stat_result
-    dir_fd: int  #: the directory that holds it (the root's descriptor is never closed by us)
-    name: str  #: its name in that directory
-    owned_dirs: list[int]  #: descriptors to close with it (dir_fd among them unless it is the root)
+    owned_dirs: list[int]  #: directory descriptors of the walk to close with it (never the root's)
 
     @property
     def is_dir(self) -> bool:
@@ -115,13 +113,13 @@ def open_beneath(root_fd: int, root_real: str, parts: list[str], *, dotfiles: bo
             if not (stat.S_ISREG(st.st_mode) or stat.S_ISDIR(st.st_mode)):
                 os.close(fd)
                 raise NotFound("not a regular file")
-            opened = Opened(fd, st, here, name, stack)
+            opened = Opened(fd, st, stack)
             stack = []
             return opened
         # Only "", "." and ".." components: the root itself, or a directory reached through "..".
         here = stack[-1] if stack else root_fd
         fd = os.dup(here)
-        opened = Opened(fd, os.fstat(fd), here, ".", stack)
+        opened = Opened(fd, os.fstat(fd), stack)
         stack = []
         return opened
     except ValueError:  # NUL in a name, unencodable text
