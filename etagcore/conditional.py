@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any, Literal, Union
+from typing import Any, Literal, Optional, Union
 
+from . import _backend, _fields_py
 from ._match_py import ABSENT, MATCH, STRONG_LIST, STRONG_ONE, WEAK_LIST
 from .etag import ETag
 from .httpdate import parse_http_date, to_timestamp
@@ -28,7 +29,7 @@ __all__ = ["evaluate_preconditions", "honour_range", "request_fields", "Headers"
 Headers = Union[Mapping[Any, Any], Iterable[tuple[Any, Any]]]
 LastModified = Union[datetime, float, str, None]
 IGNORING_METHODS = frozenset({"CONNECT", "OPTIONS", "TRACE"})
-_MULTI_GETTERS = ("get_list", "getlist", "get_all")  # Tornado; Werkzeug, Starlette; email, wsgiref
+_MULTI_GETTERS = ("get_list", "getlist", "get_all", "getall")  # Tornado; Werkzeug, Starlette; email; multidict
 
 
 def _name(key: object) -> str:
@@ -56,6 +57,9 @@ def field_lines(headers: Headers, name: str) -> list[Any] | None:
             if value is None:
                 return None
         return value if type(value) is list else list(value) if isinstance(value, tuple) else [value]
+    getall = getattr(headers, "getall", None)  # multidict (aiohttp): KeyError unless given a default
+    if callable(getall):
+        return list(getall(name, ())) or None
     for attr in _MULTI_GETTERS:
         getter = getattr(headers, attr, None)
         if callable(getter):
@@ -106,58 +110,40 @@ def _has_multi_getter(headers: object) -> bool:
     return any(callable(getattr(headers, attr, None)) for attr in _MULTI_GETTERS)
 
 
-# The four precondition fields, read at once. Each reader returns (If-Match, If-None-Match,
-# If-Modified-Since, If-Unmodified-Since), each None when absent, else a value or list of lines.
+# The four precondition fields, read at once: (If-Match, If-None-Match, If-Modified-Since,
+# If-Unmodified-Since), each None when absent, else a line or a list of lines; or None for all.
 _NAMES = ("If-Match", "If-None-Match", "If-Modified-Since", "If-Unmodified-Since")
-_LOWER = tuple(name.lower() for name in _NAMES)
+_WANTED = tuple(name.lower().encode("ascii") for name in _NAMES)
 _ENVIRON = tuple(_environ_key(name) for name in _NAMES)
-_LENGTHS = frozenset(len(name) for name in _NAMES)
-_NAME_SET = frozenset(_NAMES)
-_PAIR_INDEX: dict[Any, int] = {**{n: i for i, n in enumerate(_LOWER)}, **{n.encode(): i for i, n in enumerate(_LOWER)}}
-Fields = tuple[Any, Any, Any, Any]
+Fields = Sequence[Any]
+
+_ext = _backend.load_extension("_fields")
+pick: Callable[[Any, tuple[bytes, ...]], Optional[list[Any]]] = _fields_py.pick if _ext is None else _ext.pick
 
 
-def _read_pairs(pairs: Iterable[tuple[Any, Any]]) -> Fields:
-    found: list[Any] = [None, None, None, None]
-    for key, value in pairs:
-        if len(key) not in _LENGTHS:  # most fields are skipped on their length alone
-            continue
-        index = _PAIR_INDEX.get(key)  # ASGI names are lower case already
-        if index is None:
-            index = _PAIR_INDEX.get(key.lower())
-            if index is None:
-                continue
-        seen = found[index]
-        found[index] = value if seen is None else [*(seen if type(seen) is list else [seen]), value]
-    return found[0], found[1], found[2], found[3]
-
-
-def _one(lines: Any) -> Any:
-    """A list of one line as the line itself: the matcher takes it without joining."""
-    return lines[0] if type(lines) is list and len(lines) == 1 else lines
-
-
-def _read(headers: Headers) -> Fields:
+def _read(headers: Headers) -> Fields | None:
     kind = type(headers)
-    if kind is dict:
-        get = headers.get  # type: ignore[union-attr]
-        if "wsgi.version" in headers or "REQUEST_METHOD" in headers:  # a WSGI environ
-            return get(_ENVIRON[0]), get(_ENVIRON[1]), get(_ENVIRON[2]), get(_ENVIRON[3])
-        found = get(_NAMES[0]), get(_NAMES[1]), get(_NAMES[2]), get(_NAMES[3])
-        if None in found and not _LENGTHS.isdisjoint(map(len, headers.keys() - _NAME_SET)):  # type: ignore[union-attr]
-            return _read_pairs(headers.items())  # type: ignore[union-attr]  # other spellings: read them all
-        return _one(found[0]), _one(found[1]), _one(found[2]), _one(found[3])
     if kind is list or kind is tuple:
-        return _read_pairs(headers)  # type: ignore[arg-type]
+        return pick(headers, _WANTED)
+    if kind is dict:
+        if "wsgi.version" in headers or "REQUEST_METHOD" in headers:  # a WSGI environ
+            get = headers.get  # type: ignore[union-attr]
+            found = get(_ENVIRON[0]), get(_ENVIRON[1]), get(_ENVIRON[2]), get(_ENVIRON[3])
+            return None if found == _ABSENT else found
+        return pick(headers, _WANTED)
     as_list = getattr(headers, "_as_list", None)  # Tornado's HTTPHeaders: lines by canonical name
     if type(as_list) is dict:
         get = as_list.get
-        a, b, c, d = get(_NAMES[0]), get(_NAMES[1]), get(_NAMES[2]), get(_NAMES[3])
-        if a is None and b is None and c is None and d is None:
-            return None, None, None, None
-        return _one(a), _one(b), _one(c), _one(d)
-    lines = [_one(field_lines(headers, name)) for name in _NAMES]
-    return lines[0], lines[1], lines[2], lines[3]
+        found = get(_NAMES[0]), get(_NAMES[1]), get(_NAMES[2]), get(_NAMES[3])
+        return None if found == _ABSENT else found
+    raw = getattr(headers, "raw", None)  # Starlette's Headers: the ASGI pairs
+    if type(raw) is list:
+        return pick(raw, _WANTED)
+    found = tuple(field_lines(headers, name) for name in _NAMES)
+    return None if found == _ABSENT else found
+
+
+_ABSENT = (None, None, None, None)
 
 
 def _single_date(value: Any) -> int | None:
@@ -186,9 +172,10 @@ def evaluate_preconditions(
     """
     if method in IGNORING_METHODS:
         return None
-    if_match, if_none_match, modified_since, unmodified_since = _read(headers)
-    if if_match is None and if_none_match is None and modified_since is None and unmodified_since is None:
+    fields = pick(headers, _WANTED) if type(headers) is list else _read(headers)  # ASGI pairs: no frame
+    if fields is None:
         return None
+    if_match, if_none_match, modified_since, unmodified_since = fields
     current = etag if exists else None
     absent = 0 if exists else ABSENT
 

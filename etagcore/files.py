@@ -114,8 +114,13 @@ def hash_fd(strategy: Strategy | BaseStrategy, fd: int, size: Optional[int] = No
 
 
 def tag_open_file(strategy: Strategy | BaseStrategy, fd: int, st: os.stat_result) -> ETag | None:
-    """The content tag of the open regular file *fd* whose ``fstat`` is *st*, or None when the file
-    is not stable (changed recently, or while it was read). Stable tags are cached."""
+    """The tag of the open regular file *fd* whose ``fstat`` is *st*, or None when the file is not
+    stable (changed recently, or while it was read): a metadata strategy's tag of *st*, else the
+    content tag, cached. What a framework adapter tags a file response with, before sending that
+    same open file."""
+    tag_stat = getattr(strategy, "tag_stat", None)
+    if tag_stat is not None:
+        return tag_stat(st) if is_stable(st) else None
     key = cache_key(strategy, st)
     cached = digest_cache.get(key)
     if cached is not None:

@@ -85,11 +85,19 @@ def _current_bytes(current: ETag | str | None) -> bytes | None:
 def evaluate(header: str | bytes | Sequence[str | bytes], current: ETag | str | None, mode: int) -> int:
     """Run the matcher. *current* None means the representation has no tag; add ABSENT to *mode*
     when there is no representation at all."""
-    # The common case (str header, ETag current) stays on the fewest Python operations.
-    h = header.encode("latin-1", "etagcore.del") if type(header) is str else _header_bytes(header, b", ")
-    if type(current) is ETag:
+    # The common cases (a str or bytes header, or one line of it; an ETag or str current) stay
+    # on the fewest Python operations: no call, no raised exception.
+    kind = type(header)
+    if kind is list and len(header) == 1:
+        header = header[0]
+        kind = type(header)
+    h = header.encode("latin-1", "etagcore.del") if kind is str else header if kind is bytes else _header_bytes(header, b", ")
+    kind = type(current)
+    if kind is ETag:
         c = current.header_bytes()
-    else:  # a str (e.g. an app's own header) takes the same path, without a raised exception
+    elif kind is str and current.isascii() and "\0" not in current:
+        c = current.encode("ascii")
+    else:
         c = _current_bytes(current)
     result = _match(h, len(h), _NULL if c is None else c, mode)
     if result == MALFORMED_CURRENT:

@@ -33,7 +33,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Optional, Union
 
-from .conditional import Headers, evaluate_preconditions
+from .conditional import Headers, evaluate_preconditions, pick
 from .errors import InvalidETagError
 from .etag import ETag
 from .strategy import Strategy
@@ -55,6 +55,9 @@ DROPPED_ON_412 = frozenset({"etag", "last-modified", "cache-control", "expires",
                             "content-length", "content-encoding", "content-language", "content-range",
                             "content-location", "transfer-encoding", "accept-ranges"})
 
+_KEPT_ON_304 = KEPT_ON_304 | {name.encode() for name in KEPT_ON_304}
+_DROPPED_ON_412 = DROPPED_ON_412 | {name.encode() for name in DROPPED_ON_412}
+
 
 @dataclass(frozen=True)
 class Policy:
@@ -65,7 +68,7 @@ class Policy:
     skip: Optional[Skip] = None
 
 
-@dataclass
+@dataclass(slots=True)
 class Reply:
     """What to send instead of (or as) the app's response; *body* None means no body at all.
     With *passthrough* the app's own body follows these headers, streamed as it comes."""
@@ -77,9 +80,9 @@ class Reply:
 
 
 _NOT_TOKEN = re.compile(r"[^a-z0-9]+")
-_FIELDS = ("etag", "content-type", "content-length", "last-modified", "content-encoding")
-_FIELD_INDEX: dict[Any, int] = {**{n: i for i, n in enumerate(_FIELDS)}, **{n.encode(): i for i, n in enumerate(_FIELDS)}}
-_FIELD_LENGTHS = frozenset(len(n) for n in _FIELDS)
+# The response fields start() reads, in one pass (see conditional.pick).
+_FIELDS = (b"etag", b"content-type", b"content-length", b"last-modified", b"content-encoding")
+_REPEATED = object()  # pick()'s mark of a field sent more than once
 
 
 def _text(value: Any) -> str:
@@ -90,49 +93,55 @@ def _name(value: Any) -> str:
     return _text(value).lower()
 
 
+def _streamed(content_type: Any) -> bool:
+    lowered = _text(content_type).lower()
+    return lowered.split(";", 1)[0].strip() in STREAMED_TYPES
+
+
+def _kept(headers: Pairs, names: frozenset[Any]) -> list[tuple[Any, Any]]:
+    """The pairs of *headers* whose name is in *names* (given in lowercase str and bytes)."""
+    return [(k, v) for k, v in headers if k in names or (not k.islower() and _name(k) in names)]
+
+
 class ConditionalResponse:
     """One response on its way through a middleware (see the module docstring)."""
 
     __slots__ = ("policy", "method", "request", "status", "headers", "chunks", "size", "_binary",
                  "_length", "_last_modified")
 
-    def __init__(self, policy: Policy, method: str, request_headers: Headers, *, binary: bool = False) -> None:
+    def __init__(self, policy: Policy, method: str, request_headers: Headers, binary: bool = False) -> None:
         """*request_headers*: anything :func:`etagcore.evaluate_preconditions` reads (a WSGI environ,
         ASGI pairs, ...); *binary*: response header pairs are bytes (ASGI), else str (WSGI)."""
-        self.policy, self.method, self.request = policy, method, request_headers
-        self.status = 0
-        self.headers: list[tuple[Any, Any]] = []
+        self.policy, self.method, self.request, self._binary = policy, method, request_headers, binary
         self.chunks: list[bytes] = []
         self.size = 0
-        self._binary = binary
-        self._length: Optional[int] = None
-        self._last_modified: Optional[str] = None
 
     def start(self, status: int, headers: Pairs) -> Union[str, Reply]:
-        """PASS, BUFFER, or the 304/412 Reply that replaces a response carrying its own tag."""
+        """PASS, BUFFER, or the 304/412 Reply that replaces a response carrying its own tag.
+        A response that repeats one of the fields read here is passed through as it is."""
         if status != 200 or (self.method != "GET" and self.method != "HEAD"):
             return PASS
-        found: list[Any] = [None, None, None, None, None]  # as _FIELDS
-        for name, value in headers:
-            index = _FIELD_INDEX.get(name)
-            if index is None:
-                if len(name) not in _FIELD_LENGTHS:
-                    continue
-                index = _FIELD_INDEX.get(name.lower())
-                if index is None:
-                    continue
-            found[index] = value
-        own_tag, content_type, length, last_modified, coding = found
-        if content_type is not None and _text(content_type).split(";", 1)[0].strip().lower() in STREAMED_TYPES:
-            return PASS
+        if type(headers) is not list:
+            headers = list(headers)
+        found = pick(headers, _FIELDS, _REPEATED)
+        own_tag = length = last_modified = coding = None
+        if found is not None:
+            if _REPEATED in found:
+                return PASS  # which of the lines holds is not ours to guess
+            own_tag, content_type, length, last_modified, coding = found
+            if content_type is not None and (
+                    (b"stream" if type(content_type) is bytes else "stream") in content_type.lower()
+                    and _streamed(content_type)):
+                return PASS
         skip = self.policy.skip
         if skip is not None and skip(status, headers):
             return PASS
-        self.status, self.headers = status, list(headers)
-        self._last_modified = None if last_modified is None else _text(last_modified)
+        self.status, self.headers, self._last_modified = status, headers, last_modified
         if own_tag is not None:
             return self._own_tag(_text(own_tag), None if coding is None else _text(coding).strip().lower())
-        if length is not None:
+        if length is None:
+            self._length = None
+        else:
             try:
                 self._length = int(length)
             except ValueError:
@@ -168,25 +177,30 @@ class ConditionalResponse:
 
     def finish(self) -> Reply:
         """The whole body has been fed: the reply to send."""
-        headers, size = self.headers, self.size
-        if self._length is not None and self._length != size:
-            return Reply(self.status, headers, self.chunks)  # not the body it says: no tag
-        if self.method == "HEAD" and (size == 0) != (self._length == 0):
+        headers, size, length, chunks = self.headers, self.size, self._length, self.chunks
+        if length is not None and length != size:
+            return Reply(self.status, headers, chunks)  # not the body it says: no tag
+        if self.method == "HEAD" and (size == 0) != (length == 0):
             return Reply(self.status, headers, None)  # no body to tag: GET's tag is unknown
-        chunks = self.chunks
-        tag = self.policy.strategy.tag(chunks[0] if len(chunks) == 1 else chunks)
+        tag = self.policy.strategy.tag(chunks)
         outcome = evaluate_preconditions(self.method, self.request, etag=tag, last_modified=self._last_modified)
-        headers.append((b"etag", tag.header_bytes()) if self._binary else ("ETag", str(tag)))
+        # new lists: the app's header list may be a constant it sends again
+        if self._binary:
+            headers = [*headers, (b"etag", tag.header_bytes())]
+        else:
+            headers = [*headers, ("ETag", str(tag))]
         if outcome is not None:
+            self.headers = headers
             return self._failed(outcome)
-        if self._length is None:
+        if length is None:
             headers.append(self._pair("Content-Length", str(size)))
         return Reply(self.status, headers, None if self.method == "HEAD" else chunks)
 
     def _failed(self, outcome: int) -> Reply:
         if outcome == 304:
-            return Reply(304, [(k, v) for k, v in self.headers if _name(k) in KEPT_ON_304], None)
-        kept = [(k, v) for k, v in self.headers if _name(k) not in DROPPED_ON_412]
+            return Reply(304, _kept(self.headers, _KEPT_ON_304), None)
+        dropped = _kept(self.headers, _DROPPED_ON_412)
+        kept = [pair for pair in self.headers if pair not in dropped]
         return Reply(412, [*kept, self._pair("Content-Length", "0")], None)
 
     def _pair(self, name: str, value: str) -> tuple[Any, Any]:

@@ -32,7 +32,7 @@ from ..registry import StrategySpec
 from ..static import Manifest, StaticSite, default_cache_control
 from ..static.site import CacheControl, FileBody
 from ..strategy import Strategy
-from ..response import FLUSH, PASS, ConditionalResponse, Policy, Reply, Skip
+from ..response import BUFFER, FLUSH, PASS, ConditionalResponse, Policy, Reply, Skip
 from ..response import checked_validator as _checked
 from ._common import DEFAULT_MAX_BODY, body_strategy, check_max_body
 
@@ -45,81 +45,73 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
-async def _send_reply(send: Send, reply: Reply, start: Optional[Message] = None) -> None:
-    message = {"type": "http.response.start", "status": reply.status, "headers": reply.headers}
-    if start is not None and reply.status == start.get("status"):
-        message = {**start, "headers": reply.headers}  # keeps extension keys of the app's own start
-    await send(message)
-    body = b"".join(reply.body) if reply.body else b""
-    await send({"type": "http.response.body", "body": body, "more_body": False})
+async def _send_reply(send: Send, reply: Reply) -> None:
+    await send({"type": "http.response.start", "status": reply.status, "headers": reply.headers})
+    await send({"type": "http.response.body", "body": b"".join(reply.body) if reply.body else b""})
 
 
-class _Response:
-    """One response's send(): a ConditionalResponse fed with the app's messages, in order."""
+# What a response is doing, as the app's messages arrive.
+_START, _BUFFERING, _STREAMING, _DROPPING, _DONE = range(5)
 
-    __slots__ = ("conditional", "send", "start", "state")
 
-    def __init__(self, policy: Policy, scope: Scope, send: Send) -> None:
-        self.conditional = ConditionalResponse(policy, scope["method"], scope.get("headers", []), binary=True)
-        self.send = send
-        self.start: Optional[Message] = None
-        self.state = "start"  # start -> buffering -> done | streaming | dropping
+class _Response(ConditionalResponse):
+    """One response: :meth:`send_message` is the send() the app gets; it feeds the app's messages
+    to the core in order. Kept flat (one object, no nested coroutines on the way of a tagged
+    response): on a small page, each object and each await is a measurable part of the cost."""
 
-    async def __call__(self, message: Message) -> None:
+    __slots__ = ("send", "held_start", "state")  # set by ETagMiddleware: no __init__ frame of its own
+
+    async def send_message(self, message: Message) -> None:
         state = self.state
-        if state == "streaming":
-            await self.send(message)
-        elif state == "buffering":
-            if message["type"] == "http.response.body":
-                await self._on_body(message)
-            else:  # pathsend, zerocopy, ...: a body that is not ours to read; send what is held first
+        if state == _BUFFERING:
+            if message["type"] != "http.response.body":
+                # pathsend, zerocopy, ...: a body that is not ours to read; send what is held first
                 await self._flush(more_body=True)
                 await self.send(message)
-        elif state == "start":
-            if message["type"] == "http.response.start":
-                await self._on_start(message)
-            else:
+                return
+            more_body = message.get("more_body", False)
+            if self.feed(message.get("body", b"")) is FLUSH:
+                await self._flush(more_body)
+            elif not more_body:
+                self.state = _DONE
+                reply, start = self.finish(), self.held_start
+                if reply.status == start["status"]:  # keeps the extension keys of the app's start
+                    await self.send({**start, "headers": reply.headers})
+                else:
+                    await self.send({"type": "http.response.start", "status": reply.status, "headers": reply.headers})
+                body = reply.body
+                await self.send({"type": "http.response.body",
+                                 "body": (body[0] if len(body) == 1 else b"".join(body)) if body else b""})
+        elif state == _START and message["type"] == "http.response.start":
+            headers = message.get("headers", [])
+            if type(headers) is not list:  # any iterable is allowed: read it once, keep it
+                headers = list(headers)
+                message = {**message, "headers": headers}
+            action = PASS if message.get("trailers") else self.start(message["status"], headers)
+            if action is BUFFER:
+                self.held_start, self.state = message, _BUFFERING
+            elif action is PASS:
+                self.state = _STREAMING
                 await self.send(message)
-        # "dropping": the app's body after a 304/412 from its own tag; "done": nothing may follow
-
-    async def _on_start(self, message: Message) -> None:
-        headers = message.get("headers", [])
-        if type(headers) is not list:  # any iterable is allowed: read it once, keep it
-            headers = list(headers)
-            message = {**message, "headers": headers}
-        action = PASS if message.get("trailers") else self.conditional.start(message["status"], headers)
-        if action is PASS:
-            self.state = "streaming"
-            await self.send(message)
-        elif isinstance(action, Reply):
-            if action.passthrough:  # the app's own body under the headers decided here
-                self.state = "streaming"
+            elif action.passthrough:  # the app's own body under the headers decided here
+                self.state = _STREAMING
                 await self.send({**message, "headers": action.headers})
             else:
-                self.state = "dropping"
+                self.state = _DROPPING
                 await _send_reply(self.send, action)
-        else:
-            self.start, self.state = message, "buffering"
-
-    async def _on_body(self, message: Message) -> None:
-        more_body = message.get("more_body", False)
-        if self.conditional.feed(message.get("body", b"")) is FLUSH:
-            await self._flush(more_body)
-        elif not more_body:
-            self.state = "done"
-            await _send_reply(self.send, self.conditional.finish(), self.start)
+        elif state == _STREAMING or state == _START:
+            await self.send(message)
+        # _DROPPING: the app's body after a 304/412 from its own tag; _DONE: nothing may follow
 
     async def _flush(self, more_body: bool) -> None:
         """Send the held start and body as they were, and pass the rest through."""
-        self.state = "streaming"
-        assert self.start is not None
-        await self.send(self.start)
-        chunks = self.conditional.chunks
+        self.state = _STREAMING
+        await self.send(self.held_start)
+        chunks = self.chunks
         for i, chunk in enumerate(chunks):
             await self.send({"type": "http.response.body", "body": chunk,
                              "more_body": more_body or i < len(chunks) - 1})
-        self.conditional.chunks = []
-
+        self.chunks = []
 
 class ETagMiddleware:
     """Tags and conditional responses for an ASGI application (see the module docstring).
@@ -138,7 +130,9 @@ class ETagMiddleware:
         if scope["type"] != "http" or (scope["method"] != "GET" and scope["method"] != "HEAD"):
             await self.app(scope, receive, send)
             return
-        await self.app(scope, receive, _Response(self.policy, scope, send))
+        response = _Response(self.policy, scope["method"], scope.get("headers", []), True)
+        response.send, response.state = send, _START
+        await self.app(scope, receive, response.send_message)
 
 
 def with_etag(validator: Callable[[Scope], ETag | str | None | Awaitable[ETag | str | None]]

@@ -89,19 +89,23 @@ class ETagMixin(_Base):
         In ``rfc`` mode none when the buffer is not the body GET sends: a HEAD handler that wrote
         nothing, or a buffer whose length disagrees with the Content-Length the handler set.
         """
-        if self.etag_mode == "rfc" and not self._is_the_get_body():
+        tag = self._buffer_tag(self.etag_mode)
+        return None if tag is None else str(tag)
+
+    def _buffer_tag(self, mode: str) -> ETag | None:
+        if mode == "rfc" and not self._is_the_get_body():
             return None
-        tag = self.etag_strategy.tag(self._write_buffer)
-        if self.etag_mode == "rfc" and self._will_gzip():
+        tag: ETag = self.etag_strategy.tag(self._write_buffer)
+        if mode == "rfc" and self._transforms and self._will_gzip():
             tag = ETag._trusted(tag.opaque + GZIP_SUFFIX, tag.weak)
-        return str(tag)
+        return tag
 
     def _is_the_get_body(self) -> bool:
         size = sum(map(len, self._write_buffer))
         length = self._headers.get("Content-Length")
         if length is not None and str(length) != str(size):
             return False
-        return not (self.request.method == "HEAD" and size == 0 and length is None)
+        return not (size == 0 and length is None and self.request.method == "HEAD")
 
     def check_etag_header(self) -> bool:
         """Whether If-None-Match matches the response's ETag (weak comparison, C matcher).
@@ -142,7 +146,7 @@ class ETagMixin(_Base):
         return True
 
     def finish(self, chunk: str | bytes | dict[str, Any] | None = None) -> Any:
-        if self.etag_mode == "rfc" and not self._finished:
+        if not self._finished and self.etag_mode == "rfc":
             if chunk is not None:
                 self.write(chunk)
                 chunk = None
@@ -150,14 +154,22 @@ class ETagMixin(_Base):
         return super().finish(chunk)
 
     def _rfc_preconditions(self) -> None:
-        if self._headers_written or self._status_code != 200 or self.request.method not in ("GET", "HEAD"):
+        method = self.request.method
+        if self._headers_written or self._status_code != 200 or (method != "GET" and method != "HEAD"):
             return
-        if "Etag" not in self._headers:
-            self.set_etag_header()
+        headers = self._headers
+        current: ETag | str | None = headers.get("Etag")
+        if current is None:
+            if type(self).compute_etag is ETagMixin.compute_etag:
+                current = self._buffer_tag("rfc")  # an ETag: its text needs no header check, nor re-encoding
+                if current is not None:
+                    headers["Etag"] = str(current)
+            else:  # the handler's own compute_etag(): its answer goes through Tornado's checks
+                self.set_etag_header()
+                current = headers.get("Etag")
         try:
-            outcome = evaluate_preconditions(self.request.method, self.request.headers,
-                                             etag=self._headers.get("Etag"),
-                                             last_modified=self._headers.get("Last-Modified"))
+            outcome = evaluate_preconditions(method, self.request.headers, etag=current,
+                                             last_modified=headers.get("Last-Modified"))
         except InvalidETagError:
             return  # the handler's own tag is not an entity-tag: no validator, no 304/412
         if outcome is not None:

@@ -1,0 +1,3 @@
+from typing import Any, Optional
+
+def pick(headers: Any, names: tuple[bytes, ...], repeated: Any = None, /) -> Optional[list[Any]]: ...
