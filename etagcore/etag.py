@@ -42,6 +42,9 @@ class _ETagBase:
         _init(tag, opaque, weak)
         return tag  # type: ignore[return-value]
 
+    def __str__(self) -> str:
+        return self._text
+
     def header_bytes(self) -> bytes:
         """The header value as bytes (Latin-1), computed once."""
         try:
@@ -98,9 +101,6 @@ class ETag(_Base):  # type: ignore[valid-type,misc]
     def weak_equals(self, other: ETag) -> bool:
         """RFC 9110 weak comparison: the same opaque value, weakness ignored."""
         return self.opaque == other.opaque
-
-    def __str__(self) -> str:
-        return self._text
 
     def __repr__(self) -> str:
         return f"ETag({self.opaque!r}, weak={self.weak})" if self.weak else f"ETag({self.opaque!r})"

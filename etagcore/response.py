@@ -100,7 +100,7 @@ def _streamed(content_type: Any) -> bool:
 
 def _kept(headers: Pairs, names: frozenset[Any]) -> list[tuple[Any, Any]]:
     """The pairs of *headers* whose name is in *names* (given in lowercase str and bytes)."""
-    return [(k, v) for k, v in headers if k in names or (not k.islower() and _name(k) in names)]
+    return [(k, v) for k, v in headers if k in names or (not k.islower() and k.lower() in names)]
 
 
 class ConditionalResponse:

@@ -102,6 +102,15 @@ static PyObject *etag_header_bytes(ETagBase *self, PyObject *Py_UNUSED(ignored))
     return Py_NewRef(self->latin1);
 }
 
+/* str(tag): the header text. In C: the tags of a response are formatted on every request. */
+static PyObject *etag_str(ETagBase *self) {
+    if (self->text == NULL) {
+        PyErr_SetString(PyExc_AttributeError, "ETag has no header text");
+        return NULL;
+    }
+    return Py_NewRef(self->text);
+}
+
 static PyMethodDef methods[] = {
     {"_trusted", (PyCFunction)(void (*)(void))etag_trusted, METH_FASTCALL | METH_CLASS,
      "Build a tag from an opaque value already known to be valid."},
@@ -117,6 +126,7 @@ static PyTypeObject ETagBaseType = {
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,
     .tp_doc = "Storage of etagcore.ETag: opaque, weak and the header text.",
     .tp_members = members,
+    .tp_str = (reprfunc)etag_str,
     .tp_methods = methods,
     .tp_new = PyType_GenericNew,
 };
