@@ -23,7 +23,7 @@ they were given. The rules, each here once:
 - Event streams (``text/event-stream``), responses a *skip* predicate names, responses that ask
   for trailers, and bodies over *max_body* (first chunk included) go through at once, untagged.
 - 304 keeps the 200's caching fields (ETag, Cache-Control, Vary, Expires, Date, Content-Location)
-  and no Content-Length; 412 has no validators, no caching or content fields, Content-Length 0.
+  and Set-Cookie, and no Content-Length; 412 has no validators, no caching or content fields, Content-Length 0.
 """
 
 from __future__ import annotations
@@ -48,8 +48,10 @@ BUFFER = "buffer"  # hold the start, feed the body
 FLUSH = "flush"  # over max_body: send what is held, then pass the rest through
 STREAMED_TYPES = frozenset({"text/event-stream"})
 
-# RFC 9110 15.4.5: a 304 keeps what a cache needs to update its stored 200.
-KEPT_ON_304 = frozenset({"etag", "cache-control", "vary", "expires", "date", "content-location"})
+# RFC 9110 15.4.5: a 304 keeps what a cache needs to update its stored 200; and Set-Cookie,
+# which is about the response, not the representation (a session set on a revalidated page must
+# not be lost: Django and Tornado keep it too).
+KEPT_ON_304 = frozenset({"etag", "cache-control", "vary", "expires", "date", "content-location", "set-cookie"})
 # 412 is an error about the request: no validators, freshness or content fields of the 200.
 DROPPED_ON_412 = frozenset({"etag", "last-modified", "cache-control", "expires", "content-type",
                             "content-length", "content-encoding", "content-language", "content-range",
@@ -195,6 +197,16 @@ class ConditionalResponse:
         if length is None:
             headers.append(self._pair("Content-Length", str(size)))
         return Reply(self.status, headers, None if self.method == "HEAD" else chunks)
+
+    def whole(self, status: int, headers: Pairs, body: bytes) -> Union[str, Reply]:
+        """For a framework that holds the whole body: PASS (send the response as it is) or the
+        Reply to send instead, as start(), feed() and finish() would decide."""
+        action = self.start(status, headers)
+        if action is not BUFFER:
+            return action
+        if self.feed(body) is FLUSH:
+            return PASS
+        return self.finish()
 
     def _failed(self, outcome: int) -> Reply:
         if outcome == 304:

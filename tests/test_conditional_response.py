@@ -393,3 +393,38 @@ def test_a_malformed_validator_fails_every_request_alike():
     for extra in ({}, {"HTTP_IF_NONE_MATCH": '"v1"'}):
         with pytest.raises(InvalidETagError):
             app({"REQUEST_METHOD": "GET", "wsgi.version": (1, 0), **extra}, lambda *a: None)
+
+
+def test_the_apps_header_list_is_never_changed():
+    headers = [("Content-Type", "text/html")]  # an app may send one constant list every time
+    for request in ({}, {"If-None-Match": TAG}, {"If-Match": '"other"'}):
+        run("GET", 200, headers, [BODY], request)
+        assert headers == [("Content-Type", "text/html")]
+
+
+@pytest.mark.parametrize("name", ["ETag", "Content-Length", "Content-Type", "Last-Modified", "Content-Encoding"])
+def test_a_repeated_field_passes_the_response_through(name):
+    value = {"ETag": TAG, "Content-Length": str(len(BODY))}.get(name, "x")
+    headers = [(name, value), ("X-Other", "1"), (name.upper(), value)]
+    assert run("GET", 200, headers, [BODY], {"If-None-Match": TAG}) is PASS
+
+
+def test_a_304_keeps_set_cookie_and_drops_content_fields():
+    headers = [("Content-Type", "text/html"), ("Set-Cookie", "a=1"), ("set-cookie", "b=2"), ("X-Extra", "y")]
+    reply = run("GET", 200, headers, [BODY], {"If-None-Match": TAG})
+    assert reply.status == 304
+    assert reply.headers == [("Set-Cookie", "a=1"), ("set-cookie", "b=2"), ("ETag", TAG)]
+
+
+@pytest.mark.parametrize("request_headers", [{}, {"If-None-Match": TAG}, {"If-Match": '"x"'}, {"If-None-Match": '"x"'}])
+@pytest.mark.parametrize("method, status, headers, body", [
+    ("GET", 200, [("Content-Type", "text/html")], BODY),
+    ("HEAD", 200, [("Content-Length", str(len(BODY)))], b""),
+    ("GET", 200, [("ETag", TAG)], BODY),
+    ("GET", 404, [], BODY),
+    ("GET", 200, [], b"x" * 2000),  # over max_body
+])
+def test_whole_answers_as_start_feed_finish(request_headers, method, status, headers, body):
+    stepwise = run(method, status, headers, [body], request_headers)
+    at_once = ConditionalResponse(POLICY, method, request_headers).whole(status, headers, body)
+    assert (PASS if stepwise is FLUSH else stepwise) == at_once
