@@ -100,9 +100,14 @@ def _streamed(content_type: Any) -> bool:
     return lowered.split(";", 1)[0].strip() in STREAMED_TYPES
 
 
-def _kept(headers: Pairs, names: frozenset[Any]) -> list[tuple[Any, Any]]:
-    """The pairs of *headers* whose name is in *names* (given in lowercase str and bytes)."""
-    return [(k, v) for k, v in headers if k in names or (not k.islower() and k.lower() in names)]
+def _split(headers: Pairs, names: frozenset[Any]) -> tuple[list[tuple[Any, Any]], list[tuple[Any, Any]]]:
+    """The pairs of *headers* whose name is in *names* (given in lowercase str and bytes), and the others."""
+    inside: list[tuple[Any, Any]] = []
+    outside: list[tuple[Any, Any]] = []
+    for pair in headers:
+        name = pair[0]
+        (inside if name in names or (not name.islower() and name.lower() in names) else outside).append(pair)
+    return inside, outside
 
 
 class ConditionalResponse:
@@ -210,10 +215,10 @@ class ConditionalResponse:
 
     def _failed(self, outcome: int) -> Reply:
         if outcome == 304:
-            return Reply(304, _kept(self.headers, _KEPT_ON_304), None)
-        dropped = _kept(self.headers, _DROPPED_ON_412)
-        kept = [pair for pair in self.headers if pair not in dropped]
-        return Reply(412, [*kept, self._pair("Content-Length", "0")], None)
+            return Reply(304, _split(self.headers, _KEPT_ON_304)[0], None)
+        kept = _split(self.headers, _DROPPED_ON_412)[1]
+        kept.append(self._pair("Content-Length", "0"))
+        return Reply(412, kept, None)
 
     def _pair(self, name: str, value: str) -> tuple[Any, Any]:
         if self._binary:
