@@ -14,11 +14,11 @@ def _ascii_lower(name: object) -> Optional[bytes]:
 
 
 def pick(headers: Any, names: tuple[bytes, ...], repeated: Any = None, /) -> Optional[list[Any]]:
-    """The values of the fields *names* (lowercase ASCII bytes) in *headers* (a dict, or a list or
-    tuple of (name, value) pairs), names compared ASCII case-insensitively. None when none is
+    """The values of the fields *names* (lowercase ASCII bytes) in *headers* (exactly a dict, list or
+    tuple; a list or tuple holds (name, value) pairs), names compared ASCII case-insensitively. None when none is
     present; else a list as long as *names*, each item None (absent), the value, or for a
     repeated field *repeated* when given, else the list of its values in order."""
-    if isinstance(headers, dict):
+    if type(headers) is dict:
         pairs: Any = headers.items()
     elif type(headers) is list or type(headers) is tuple:
         pairs = headers
@@ -26,6 +26,7 @@ def pick(headers: Any, names: tuple[bytes, ...], repeated: Any = None, /) -> Opt
         raise TypeError(f"pick: headers must be a dict, list or tuple, not {type(headers).__name__}")
     index = {name: i for i, name in enumerate(names)}
     found: Optional[list[Any]] = None
+    owned: set[int] = set()  # indexes holding a list of lines made here
     for pair in pairs:
         if not (type(pair) is tuple or type(pair) is list) or len(pair) != 2:
             raise TypeError(f"headers must be (name, value) pairs, not {type(pair).__name__}")
@@ -40,6 +41,9 @@ def pick(headers: Any, names: tuple[bytes, ...], repeated: Any = None, /) -> Opt
             found[i] = value
         elif repeated is not None:
             found[i] = repeated
+        elif i in owned:
+            seen.append(value)  # linear in the lines, however many
         else:
             found[i] = [*(seen if type(seen) is list else [seen]), value]
+            owned.add(i)
     return found

@@ -139,6 +139,8 @@ def _read(headers: Headers) -> Fields | None:
     raw = getattr(headers, "raw", None)  # Starlette's Headers: the ASGI pairs
     if type(raw) is list:
         return pick(raw, _WANTED)
+    if not isinstance(headers, Mapping) and not _has_multi_getter(headers):
+        return pick(list(headers), _WANTED)  # any iterable of pairs (ASGI allows one), read once
     found = tuple(field_lines(headers, name) for name in _NAMES)
     return None if found == _ABSENT else found
 

@@ -38,7 +38,8 @@ from .errors import InvalidETagError
 from .etag import ETag
 from .strategy import Strategy
 
-__all__ = ["ConditionalResponse", "Policy", "Reply", "PASS", "BUFFER", "FLUSH", "STREAMED_TYPES", "checked_validator"]
+__all__ = ["ConditionalResponse", "Policy", "Reply", "PASS", "BUFFER", "FLUSH", "STREAMED_TYPES", "checked_validator",
+           "encoded_variant", "validator_tag"]
 
 Pairs = Sequence[tuple[Any, Any]]
 Skip = Callable[[int, Pairs], bool]
@@ -165,10 +166,8 @@ class ConditionalResponse:
         rewritten = bool(coding) and coding != "identity"
         if rewritten:
             # A compressor between the app and here (Starlette's GZipMiddleware, ...) may have
-            # kept the identity body's tag: give the encoded variant a tag of its own, weak since
-            # such compressors do not promise the same bytes twice (Apache's "-gzip", made weak).
-            suffix = _NOT_TOKEN.sub("-", coding or "")
-            tag = ETag._trusted(f"{tag.opaque}-{suffix}", True)
+            # kept the identity body's tag: the encoded variant gets a tag of its own.
+            tag = encoded_variant(tag, coding or "")
             self.headers = [(k, v) for k, v in self.headers if _name(k) != "etag"]
             self.headers.append((b"etag", tag.header_bytes()) if self._binary else ("ETag", str(tag)))
         outcome = evaluate_preconditions(self.method, self.request, etag=tag, last_modified=self._last_modified)
@@ -224,6 +223,37 @@ class ConditionalResponse:
         if self._binary:
             return name.lower().encode("latin-1"), value.encode("latin-1")
         return name, value
+
+
+def encoded_variant(tag: ETag, coding: str) -> ETag:
+    """The tag for bytes that are *tag*'s representation sent with Content-Encoding *coding*:
+    ``W/"<opaque>-<coding>"`` (Apache's "-gzip" suffix), weak because compressors do not promise
+    the same bytes twice (Tornado's gzip stamps the time in), distinct so that no 304 crosses
+    encodings. Identity (or no coding) keeps *tag*."""
+    coding = coding.strip().lower()
+    if not coding or coding == "identity":
+        return tag
+    return ETag._trusted(f"{tag.opaque}-{_NOT_TOKEN.sub('-', coding)}", True)
+
+
+_TAG_FIELDS = (b"etag", b"content-encoding")
+
+
+def validator_tag(tag: ETag, headers: Pairs) -> Optional[ETag]:
+    """The tag a validator-first 200 (``with_etag``) carries, given its *headers*: None when the
+    response has an ETag of its own, the encoded variant's when a compressor inside gave it a
+    Content-Encoding (the validator names the identity body), else *tag*."""
+    if type(headers) is not list and type(headers) is not tuple and type(headers) is not dict:
+        headers = list(headers)
+    found = pick(headers, _TAG_FIELDS)
+    if found is None:
+        return tag
+    own, coding = found
+    if own is not None:
+        return None
+    if coding is None:
+        return tag
+    return encoded_variant(tag, ", ".join(map(_text, coding)) if type(coding) is list else _text(coding))
 
 
 def checked_validator(tag: Union[ETag, str, None]) -> Union[ETag, None]:

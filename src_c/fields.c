@@ -42,15 +42,18 @@ typedef struct {
     Py_ssize_t len[MAX_NAMES];
 } Wanted;
 
-/* Record *value* under field *index*: the value itself, or a new list once the field repeats
- * (the lines seen so far, spread when they are a list, then this one). */
-static int record(PyObject *found, Py_ssize_t index, PyObject *value) {
+/* Record *value* under field *index*: the value itself, or once the field repeats a list of its
+ * lines (the lines seen so far, spread when they are a list, then this one). *owned* has bit
+ * *index* set once that list is ours, so later lines are appended: linear in the lines. */
+static int record(PyObject *found, Py_ssize_t index, PyObject *value, unsigned *owned) {
     PyObject *seen = PyList_GET_ITEM(found, index), *lines;
     if (seen == Py_None) {
         PyList_SET_ITEM(found, index, Py_NewRef(value));
         Py_DECREF(seen);
         return 0;
     }
+    if (*owned & (1u << index))
+        return PyList_Append(seen, value);
     if (PyList_CheckExact(seen))
         lines = PyList_GetSlice(seen, 0, PyList_GET_SIZE(seen));
     else if ((lines = PyList_New(1)) != NULL)
@@ -61,12 +64,14 @@ static int record(PyObject *found, Py_ssize_t index, PyObject *value) {
     }
     PyList_SET_ITEM(found, index, lines);
     Py_DECREF(seen);
+    *owned |= 1u << index;
     return 0;
 }
 
 /* Match one (name, value); *found* is created on the first hit. A repeated field's slot becomes
  * *repeated* when that is not NULL, else the list of its values. */
-static int consider(const Wanted *wanted, PyObject *name, PyObject *value, PyObject **found, PyObject *repeated) {
+static int consider(const Wanted *wanted, PyObject *name, PyObject *value, PyObject **found, PyObject *repeated,
+                    unsigned *owned) {
     Py_ssize_t len, i;
     const char *key = name_bytes(name, &len);
     if (key == NULL) {
@@ -91,7 +96,7 @@ static int consider(const Wanted *wanted, PyObject *name, PyObject *value, PyObj
             Py_DECREF(seen);
             return 0;
         }
-        return record(*found, i, value);
+        return record(*found, i, value, owned);
     }
     return 0;
 }
@@ -114,6 +119,7 @@ static int pair_items(PyObject *pair, PyObject **name, PyObject **value) {
 static PyObject *pick(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
     PyObject *headers, *names, *repeated = NULL, *found = NULL, *name, *value;
     Wanted wanted;
+    unsigned owned = 0; /* bit i: found[i] is a list of lines made here */
     Py_ssize_t i;
     if (nargs < 2 || nargs > 3 || !PyTuple_CheckExact(args[1])) {
         PyErr_SetString(PyExc_TypeError, "pick(headers, names: tuple of bytes, repeated=None)");
@@ -137,13 +143,13 @@ static PyObject *pick(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         wanted.data[i] = PyBytes_AS_STRING(want);
         wanted.len[i] = PyBytes_GET_SIZE(want);
     }
-    if (PyDict_Check(headers)) {
+    if (PyDict_CheckExact(headers)) { /* exact: a subclass may read differently (items()) */
         Py_ssize_t pos = 0;
         int failed = 0;
         while (!failed && PyDict_Next(headers, &pos, &name, &value)) {
             Py_INCREF(name); /* held: an allocation below may collect garbage, running finalizers */
             Py_INCREF(value);
-            failed = consider(&wanted, name, value, &found, repeated) < 0;
+            failed = consider(&wanted, name, value, &found, repeated, &owned) < 0;
             Py_DECREF(name);
             Py_DECREF(value);
         }
@@ -152,13 +158,13 @@ static PyObject *pick(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     } else if (PyList_CheckExact(headers) || PyTuple_CheckExact(headers)) {
         for (i = 0; i < PySequence_Fast_GET_SIZE(headers); i++) { /* size re-read: see above */
             PyObject *pair = Py_NewRef(PySequence_Fast_GET_ITEM(headers, i));
-            int failed = pair_items(pair, &name, &value) < 0 || consider(&wanted, name, value, &found, repeated) < 0;
+            int failed = pair_items(pair, &name, &value) < 0 || consider(&wanted, name, value, &found, repeated, &owned) < 0;
             Py_DECREF(pair);
             if (failed)
                 goto error;
         }
     } else {
-        PyErr_Format(PyExc_TypeError, "pick: headers must be a dict, list or tuple, not %.100s",
+        PyErr_Format(PyExc_TypeError, "pick: headers must be a dict, list or tuple (exactly), not %.100s",
                      Py_TYPE(headers)->tp_name);
         return NULL;
     }

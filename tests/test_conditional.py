@@ -222,3 +222,13 @@ def test_a_str_current_tag_decides_like_an_etag(backend, current):
     assert pre("GET", {"If-None-Match": '"v1"'}, etag=current) == 304
     assert pre("PUT", {"If-Match": '"v0", "v1"'}, etag=current) is None
     assert pre("PUT", [(b"if-match", b'"v0"')], etag=current) == 412
+
+
+@pytest.mark.parametrize("method, fields, expected", [
+    ("PUT", [(b"if-none-match", b"*")], 412),
+    ("PUT", [(b"host", b"x"), (b"if-unmodified-since", b"Sun, 06 Nov 1994 08:49:37 GMT")], 412),
+    ("GET", [(b"if-none-match", b'"a"'), (b"if-none-match", b'"b"')], 304),
+])
+def test_one_shot_header_iterables_are_read_once(backend, method, fields, expected):
+    for make in (iter, lambda pairs: (pair for pair in pairs), lambda pairs: map(tuple, pairs)):
+        assert evaluate_preconditions(method, make(fields), etag='"b"', last_modified=1e9) == expected

@@ -4,6 +4,7 @@ tags, event streams, max_body, 304/412 header sets, extension messages, close().
 from __future__ import annotations
 
 import asyncio
+import sys
 import time
 
 import pytest
@@ -277,6 +278,67 @@ def test_write_and_an_iterable_keep_their_order():
     with wsgi_server(wsgi.ETagMiddleware(app)) as client:
         response = client.get("/")
         assert response.status_code == 200 and response.content == b"abc" and "etag" not in response.headers
+
+
+class _WritesInIter:
+    """An iterable that calls start_response and write() inside __iter__, then yields."""
+
+    def __init__(self, environ, start_response):
+        self.start_response = start_response
+
+    def __iter__(self):
+        write = self.start_response("200 OK", [("Content-Type", "text/plain")])
+        write(b"first-")
+        yield b"second-"
+        yield b"third"
+
+
+def _writes_before_its_first_yield(environ, start_response):
+    write = start_response("200 OK", [("Content-Type", "text/plain")])
+    write(b"first-")
+    yield b"second-"
+    yield b"third"
+
+
+@pytest.mark.parametrize("app", [_writes_before_its_first_yield, _WritesInIter])
+def test_write_before_the_first_chunk_loses_nothing(app):
+    with wsgi_server(wsgi.ETagMiddleware(app)) as client:
+        response = client.get("/")
+        assert response.content == b"first-second-third" and "etag" not in response.headers
+
+
+def test_exc_info_after_body_bytes_is_raised_again():
+    """PEP 3333: once the app has yielded body bytes, the headers are out as far as it knows; a
+    later start_response(..., exc_info) must raise, not replace the status under a wrong length."""
+    def app(environ, start_response):
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        yield b"partial-200-body;"
+        try:
+            raise ValueError("boom")
+        except ValueError:
+            start_response("500 Internal Server Error", [("Content-Length", "10")], sys.exc_info())
+        yield b"error page"
+
+    seen = []
+    with pytest.raises(ValueError, match="boom"):
+        list(wsgi.ETagMiddleware(app)({"REQUEST_METHOD": "GET"}, lambda status, headers, exc_info=None: seen.append(status)))
+    assert seen == []  # nothing was sent under either status
+
+
+def test_with_etag_gives_an_encoded_body_the_variant_tag():
+    def gzipped(environ, start_response):
+        start_response("200 OK", [("Content-Encoding", "gzip"), ("Content-Type", "text/plain")])
+        return [b"\x1f\x8b..."]
+
+    def plain(environ, start_response):
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"body"]
+
+    for app, expected in ((gzipped, 'W/"v1-gzip"'), (plain, '"v1"')):
+        sent = {}
+        body = wsgi.with_etag(lambda environ: '"v1"')(app)({"REQUEST_METHOD": "GET"},
+                                                           lambda status, headers, exc_info=None: sent.update(headers))
+        assert b"".join(body) and sent["ETag"] == expected
 
 
 def test_a_close_that_raises_is_still_called_once():

@@ -56,12 +56,25 @@ def test_a_repeated_field_can_be_marked_instead(pick):
     assert pick(pairs, NAMES, None) == [None, None, [b'"a"', b'"b"', b'"c"']]
 
 
+def test_many_repeated_lines_take_linear_time(pick):
+    lines = [(b"if-none-match", b'"%d"' % i) for i in range(60_000)]
+    found = pick(lines, NAMES)  # quadratic copying took seconds here
+    assert len(found[1]) == 60_000 and found[1][-1] == b'"59999"'
+    mixed = {"If-Match": ["1", "2"], "if-match": "3", "IF-MATCH": "4"}
+    assert pick(mixed, NAMES) == [["1", "2", "3", "4"], None, None] and mixed["If-Match"] == ["1", "2"]
+
+
 def test_near_names_and_non_ascii_do_not_match(pick):
     assert pick([(b"if-none-matcH ", b"x"), (b"if_none_match", b"x"), ("if-nöne-match", "x"),
                  (b"if-none-matc\xc8", b"x")], NAMES) is None
 
 
-@pytest.mark.parametrize("bad", [[(1, b"x")], [(b"a",)], [b"ab"], [(b"a", b"b", b"c")], "x", None, [(bytearray(b"etag"), b"")]])
+class Headers(dict):
+    pass
+
+
+@pytest.mark.parametrize("bad", [[(1, b"x")], [(b"a",)], [b"ab"], [(b"a", b"b", b"c")], "x", None, [(bytearray(b"etag"), b"")],
+                                 Headers(etag="x")])
 def test_malformed_headers_raise_type_error(pick, bad):
     with pytest.raises(TypeError):
         pick(bad, NAMES)

@@ -40,6 +40,27 @@ class StockOwnTag(tornado.web.RequestHandler):
     get = OwnTag.get
 
 
+class LongOwnTag(ETagMixin, tornado.web.RequestHandler):
+    def get(self) -> None:
+        self.set_header("Content-Type", "text/html")
+        self.set_header("Etag", '"v7"')
+        self.write(WHOLE)
+
+
+class CachedDocument(ETagMixin, tornado.web.RequestHandler):
+    """Validator-first after setting caching fields, with the tag from the query (odd ones too)."""
+
+    def get(self) -> None:
+        self.set_header("Cache-Control", "max-age=60")
+        self.set_header("Expires", "Thu, 01 Jan 2037 00:00:00 GMT")
+        if self.check_preconditions(etag=self.get_argument("tag", '"v1"'),
+                                    last_modified="Sun, 06 Nov 1994 08:49:37 GMT"):
+            return
+        self.write(WHOLE)
+
+    put = get
+
+
 class Document(ETagMixin, tornado.web.RequestHandler):
     """Validator-first: the version is known before the body."""
 
@@ -64,7 +85,7 @@ class Document(ETagMixin, tornado.web.RequestHandler):
 def app(**settings) -> tornado.web.Application:
     return tornado.web.Application(
         [("/stock", Page), ("/mixin", MixinPage), ("/own", OwnTag), ("/stock-own", StockOwnTag),
-         ("/doc", Document)], **settings)
+         ("/doc", Document), ("/long-own", LongOwnTag), ("/cached-doc", CachedDocument)], **settings)
 
 
 DROP_IN_REQUESTS = [
@@ -135,7 +156,7 @@ def test_rfc_mode_gzip_gets_its_own_tag_and_its_304():
         zipped = client.get("/mixin", headers={"Accept-Encoding": "gzip"})
         assert zipped.headers["Content-Encoding"] == "gzip"
         assert identity.headers["Etag"] == SHA1
-        assert zipped.headers["Etag"] == SHA1[:-1] + '-gzip"'
+        assert zipped.headers["Etag"] == "W/" + SHA1[:-1] + '-gzip"'  # weak: Tornado's gzip stamps the time in
         assert zipped.content == WHOLE  # httpx decoded it
         again = client.get("/mixin", headers={"Accept-Encoding": "gzip", "If-None-Match": zipped.headers["Etag"]})
         assert again.status_code == 304
@@ -144,6 +165,35 @@ def test_rfc_mode_gzip_gets_its_own_tag_and_its_304():
         assert client.get("/mixin", headers={"Accept-Encoding": "identity",
                                              "If-None-Match": zipped.headers["Etag"]}).status_code == 200
         assert gzip.decompress(gzip.compress(WHOLE)) == WHOLE
+
+
+def test_rfc_mode_gives_a_handler_set_tag_a_gzip_variant():
+    with tornado_server(app(compress_response=True)) as client:
+        zipped = client.get("/long-own", headers={"Accept-Encoding": "gzip"})
+        assert zipped.headers["Content-Encoding"] == "gzip" and zipped.headers["Etag"] == 'W/"v7-gzip"'
+        # the identity tag names other bytes: no 304 for a gzip request, and the other way round
+        assert client.get("/long-own", headers={"Accept-Encoding": "gzip", "If-None-Match": '"v7"'}).status_code == 200
+        assert client.get("/long-own", headers={"Accept-Encoding": "gzip",
+                                                "If-None-Match": 'W/"v7-gzip"'}).status_code == 304
+        identity = client.get("/long-own", headers={"Accept-Encoding": "identity", "If-None-Match": 'W/"v7-gzip"'})
+        assert identity.status_code == 200 and identity.headers["Etag"] == '"v7"'
+
+
+@pytest.mark.parametrize("method", ["GET", "PUT"])
+def test_check_preconditions_412_drops_validators_and_freshness(method):
+    with tornado_server(app()) as client:
+        failed = client.request(method, "/cached-doc", headers={"If-Match": '"other"'})
+        assert failed.status_code == 412
+        for name in ("Etag", "Cache-Control", "Expires", "Last-Modified", "Content-Type"):
+            assert name not in failed.headers
+        kept = client.get("/cached-doc", headers={"If-None-Match": '"v1"'})
+        assert kept.status_code == 304 and kept.headers["Cache-Control"] == "max-age=60"
+
+
+def test_check_preconditions_with_a_malformed_tag_fails_every_request_alike():
+    with tornado_server(app()) as client:
+        for headers in ({}, {"If-None-Match": "v1"}, {"If-Match": "v1"}):
+            assert client.get("/cached-doc", params={"tag": "v1"}, headers=headers).status_code == 500
 
 
 @pytest.mark.parametrize("spec", ["xxh3-128", "blake3", "sha1:weak=true"])

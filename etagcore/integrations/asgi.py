@@ -34,6 +34,7 @@ from ..static.site import CacheControl, FileBody
 from ..strategy import Strategy
 from ..response import BUFFER, FLUSH, PASS, ConditionalResponse, Policy, Reply, Skip
 from ..response import checked_validator as _checked
+from ..response import validator_tag
 from ._common import DEFAULT_MAX_BODY, body_strategy, check_max_body
 
 __all__ = ["ETagMiddleware", "with_etag", "StaticFiles"]
@@ -165,8 +166,9 @@ def with_etag(validator: Callable[[Scope], ETag | str | None | Awaitable[ETag | 
             async def add_tag(message: Message) -> None:
                 if message["type"] == "http.response.start" and message["status"] == 200:
                     headers = list(message.get("headers", []))
-                    if not any(k.lower() == b"etag" for k, _ in headers):
-                        message = {**message, "headers": [*headers, (b"etag", str(tag).encode("latin-1"))]}
+                    sent = validator_tag(tag, headers)
+                    if sent is not None:
+                        message = {**message, "headers": [*headers, (b"etag", sent.header_bytes())]}
                 await send(message)
 
             await app(scope, receive, add_tag)

@@ -11,7 +11,7 @@ Application settings: ``etag_strategy`` (any :func:`etagcore.get_strategy` spec 
 object; default ``sha1``, Tornado's own tags) and ``etag_mode``: ``rfc`` (default) evaluates
 If-Match, If-None-Match and the date preconditions as RFC 9110 13.2.2 orders them, also for a tag
 the handler set itself, and gives gzip-compressed responses (``compress_response=True``) their own
-tag (``"<tag>-gzip"``); ``tornado`` behaves exactly as stock Tornado, only faster.
+tag (``W/"<tag>-gzip"``); ``tornado`` behaves exactly as stock Tornado, only faster.
 
     app = tornado.web.Application(routes, static_path="static", static_handler_class=StaticFileHandler,
                                   static_etag_strategy="xxh3-128")
@@ -31,16 +31,15 @@ from ..errors import ConfigError, InvalidETagError
 from ..etag import ETag
 from ..httpdate import format_http_date, to_timestamp
 from ..match import if_none_match
-from ..response import DROPPED_ON_412
+from ..response import DROPPED_ON_412, checked_validator, encoded_variant
 from ..strategy import Strategy
 from ..static import StaticSite, default_cache_control
 from ..static.policy import IMMUTABLE
 from ..static.site import ALLOW, FileBody
 from ._common import body_strategy
 
-__all__ = ["ETagMixin", "StaticFileHandler", "GZIP_SUFFIX"]
+__all__ = ["ETagMixin", "StaticFileHandler"]
 
-GZIP_SUFFIX = "-gzip"  # Apache mod_deflate's convention for the tag of the compressed variant
 MODES = ("rfc", "tornado")
 
 if TYPE_CHECKING:
@@ -97,7 +96,7 @@ class ETagMixin(_Base):
             return None
         tag: ETag = self.etag_strategy.tag(self._write_buffer)
         if mode == "rfc" and self._transforms and self._will_gzip():
-            tag = ETag._trusted(tag.opaque + GZIP_SUFFIX, tag.weak)
+            tag = encoded_variant(tag, "gzip")
         return tag
 
     def _is_the_get_body(self) -> bool:
@@ -128,6 +127,7 @@ class ETagMixin(_Base):
         fails it finishes the response (304 with the ETag for GET/HEAD, else 412) and returns
         True. Otherwise it sets the ETag / Last-Modified headers (for GET/HEAD) and returns False.
         """
+        etag = checked_validator(etag)  # a malformed tag fails every request alike
         outcome = evaluate_preconditions(self.request.method or "GET", self.request.headers, etag=etag,
                                          last_modified=last_modified, exists=exists)
         safe = self.request.method in ("GET", "HEAD")
@@ -140,10 +140,14 @@ class ETagMixin(_Base):
             return False
         self.clear_header("Content-Type")
         if outcome == 412:
-            self.clear_header("Etag")
+            self._drop_412_fields()
         self.set_status(outcome)
         self.finish()
         return True
+
+    def _drop_412_fields(self) -> None:
+        for name in DROPPED_ON_412:  # no validators, freshness or content fields on an error
+            self.clear_header(name)
 
     def finish(self, chunk: str | bytes | dict[str, Any] | None = None) -> Any:
         if not self._finished and self.etag_mode == "rfc":
@@ -159,7 +163,13 @@ class ETagMixin(_Base):
             return
         headers = self._headers
         current: ETag | str | None = headers.get("Etag")
-        if current is None:
+        if current is not None and self._transforms and self._will_gzip():
+            try:  # the handler's tag names the identity body: the gzip bytes get their variant's
+                current = encoded_variant(ETag.parse(current), "gzip")
+            except InvalidETagError:
+                return  # not an entity-tag: no validator, no 304/412
+            headers["Etag"] = str(current)
+        elif current is None:
             if type(self).compute_etag is ETagMixin.compute_etag:
                 current = self._buffer_tag("rfc")  # an ETag: its text needs no header check, nor re-encoding
                 if current is not None:
@@ -175,8 +185,7 @@ class ETagMixin(_Base):
         if outcome is not None:
             self._write_buffer = []
             if outcome == 412:
-                for name in DROPPED_ON_412:  # no validators, freshness or content fields on an error
-                    self.clear_header(name)
+                self._drop_412_fields()
             self.set_status(outcome)  # stock finish() then leaves the ETag logic alone
 
     def _will_gzip(self) -> bool:

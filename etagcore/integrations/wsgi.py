@@ -35,6 +35,7 @@ from ..static.site import Reply as StaticReply
 from ..strategy import Strategy
 from ..response import FLUSH, PASS, ConditionalResponse, Policy, Reply, Skip
 from ..response import checked_validator as _checked
+from ..response import validator_tag
 from ._common import DEFAULT_MAX_BODY, body_strategy, check_max_body
 
 __all__ = ["ETagMiddleware", "with_etag", "StaticFiles"]
@@ -76,10 +77,17 @@ class _Captured:
         self.held: list[bytes] = []  # body chunks read but not yet sent
         self.streaming = False  # the app used write(): everything passes through
         self.started = False  # the real start_response has been called
+        self.output = False  # the app has given body bytes: for it, the headers are out
         self._write: Any = None
 
+    def take(self, chunk: bytes) -> None:
+        """A chunk read before the app called start_response (a generator's first)."""
+        self.held.append(chunk)
+        if chunk:
+            self.output = True
+
     def start_response(self, status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable[..., Any]:
-        if exc_info is not None and self.started:
+        if exc_info is not None and (self.started or self.output):
             raise exc_info[1].with_traceback(exc_info[2])  # PEP 3333: too late to change the status
         self.status, self.headers = status, list(headers)
         return self.write
@@ -130,12 +138,11 @@ class ETagMiddleware:
         closed = False
         try:
             chunks = iter(result)
-            held = response.held
             while response.status is None:  # a generator app calls start_response on first next()
                 chunk = next(chunks, _END)
                 if chunk is _END:
                     break
-                held.append(chunk)  # type: ignore[arg-type]
+                response.take(chunk)  # type: ignore[arg-type]
             if response.status is None or response.streaming:
                 return self._pass_through(response, chunks, result)
             conditional = ConditionalResponse(self.policy, method, environ)
@@ -151,10 +158,12 @@ class ETagMiddleware:
                 _close(result)  # the app's body is not read
                 start_response(_status_line(action.status), action.headers)
                 return _body(action)
-            response.held = conditional.chunks  # what a write() from the app must send first
+            held, response.held = response.held, conditional.chunks  # what a write() must send first
             for chunk in itertools.chain(held, chunks):
                 if response.streaming:  # the app called write(): the held chunks and its data are out
                     return self._pass_through(response, itertools.chain((chunk,), chunks), result)
+                if chunk:
+                    response.output = True
                 if conditional.feed(chunk) is FLUSH:
                     return self._pass_through(response, chunks, result)
             if response.streaming or response.status is not status or response.headers is not headers:
@@ -219,8 +228,10 @@ def with_etag(validator: Callable[[dict[str, Any]], ETag | str | None]) -> Calla
                 return app(environ, start_response)
 
             def add_tag(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-                if status.startswith("200") and not any(k.lower() == "etag" for k, _ in headers):
-                    headers = [*headers, ("ETag", str(tag))]
+                if status.startswith("200"):
+                    sent = validator_tag(tag, headers)
+                    if sent is not None:
+                        headers = [*headers, ("ETag", str(sent))]
                 return start_response(status, headers, exc_info)
 
             return app(environ, add_tag)
