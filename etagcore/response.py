@@ -28,6 +28,7 @@ they were given. The rules, each here once:
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -39,7 +40,7 @@ from .etag import ETag
 from .strategy import Strategy
 
 __all__ = ["ConditionalResponse", "Policy", "Reply", "PASS", "BUFFER", "FLUSH", "STREAMED_TYPES", "checked_validator",
-           "encoded_variant", "validator_tag"]
+           "encoded_variant", "validator_tag", "validator_reply"]
 
 Pairs = Sequence[tuple[Any, Any]]
 Skip = Callable[[int, Pairs], bool]
@@ -256,11 +257,24 @@ def validator_tag(tag: ETag, headers: Pairs) -> Optional[ETag]:
     return encoded_variant(tag, ", ".join(map(_text, coding)) if type(coding) is list else _text(coding))
 
 
+def validator_reply(outcome: int, tag: Optional[ETag], binary: bool = False) -> Reply:
+    """What ``with_etag`` sends when a precondition failed before the app ran: a 304 carrying the
+    tag, or a 412 with no validators and ``Content-Length: 0``. No body."""
+    if outcome == 304 and tag is not None:
+        return Reply(304, [(b"etag", tag.header_bytes()) if binary else ("ETag", str(tag))], None)
+    return Reply(outcome, [(b"content-length", b"0") if binary else ("Content-Length", "0")], None)
+
+
+@functools.lru_cache(maxsize=256)  # validators often answer with the same few texts
+def _parsed(text: str) -> ETag:
+    return ETag.parse(text)
+
+
 def checked_validator(tag: Union[ETag, str, None]) -> Union[ETag, None]:
     """A validator function's answer as an ETag (or None), whatever the request: a malformed tag
     is the app's error and must fail every request alike, not only those with conditions."""
     if tag is None or type(tag) is ETag:
         return tag
     if isinstance(tag, str):
-        return ETag.parse(tag)
+        return _parsed(str(tag))
     raise TypeError(f"a validator must return an ETag, its header text or None, not {type(tag).__name__}")

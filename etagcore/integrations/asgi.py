@@ -34,7 +34,7 @@ from ..static.site import CacheControl, FileBody
 from ..strategy import Strategy
 from ..response import BUFFER, FLUSH, PASS, ConditionalResponse, Policy, Reply, Skip
 from ..response import checked_validator as _checked
-from ..response import validator_tag
+from ..response import validator_reply, validator_tag
 from ._common import DEFAULT_MAX_BODY, body_strategy, check_max_body
 
 __all__ = ["ETagMiddleware", "with_etag", "StaticFiles"]
@@ -155,9 +155,7 @@ def with_etag(validator: Callable[[Scope], ETag | str | None | Awaitable[ETag | 
             method = scope["method"]
             outcome = evaluate_preconditions(method, scope.get("headers", []), etag=tag, exists=tag is not None)
             if outcome is not None:
-                headers = ([(b"etag", str(tag).encode("latin-1"))] if outcome == 304 and tag is not None
-                           else [(b"content-length", b"0")])
-                await _send_reply(send, Reply(outcome, headers, None))
+                await _send_reply(send, validator_reply(outcome, tag, binary=True))
                 return
             if tag is None or method not in ("GET", "HEAD"):
                 await app(scope, receive, send)

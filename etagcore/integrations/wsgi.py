@@ -35,7 +35,7 @@ from ..static.site import Reply as StaticReply
 from ..strategy import Strategy
 from ..response import FLUSH, PASS, ConditionalResponse, Policy, Reply, Skip
 from ..response import checked_validator as _checked
-from ..response import validator_tag
+from ..response import validator_reply, validator_tag
 from ._common import DEFAULT_MAX_BODY, body_strategy, check_max_body
 
 __all__ = ["ETagMiddleware", "with_etag", "StaticFiles"]
@@ -220,8 +220,7 @@ def with_etag(validator: Callable[[dict[str, Any]], ETag | str | None]) -> Calla
             tag = _checked(validator(environ))
             outcome = evaluate_preconditions(method, environ, etag=tag, exists=tag is not None)
             if outcome is not None:
-                headers = [("ETag", str(tag))] if outcome == 304 and tag is not None else [("Content-Length", "0")]
-                reply = Reply(outcome, headers, None)
+                reply = validator_reply(outcome, tag)
                 start_response(_status_line(outcome), reply.headers)
                 return _body(reply)
             if tag is None or method not in ("GET", "HEAD"):
