@@ -7,6 +7,9 @@ from ..registry import get_strategy
 from ..strategy import Strategy
 
 DEFAULT_MAX_BODY = 8 << 20
+# The framework integrations' default (Django, Flask, aiohttp), as the static files'. The WSGI/ASGI
+# middlewares and the Tornado mixin keep "sha1": Tornado's own tags.
+DEFAULT_STRATEGY = "xxh3-128"
 
 
 def body_strategy(strategy: str | Strategy, owner: str) -> Strategy:

@@ -46,11 +46,10 @@ from ..response import (FLUSH, PASS, ConditionalResponse, Policy, Reply, checked
 from ..static.ranges import UNSATISFIABLE, parse_range
 from ..static.site import FileBody
 from ..static.site import _last_modified as file_last_modified
-from ._common import DEFAULT_MAX_BODY, body_strategy, check_max_body
+from ._common import DEFAULT_MAX_BODY, DEFAULT_STRATEGY, body_strategy, check_max_body
 
-__all__ = ["ETag", "with_etag", "DEFAULT_STRATEGY"]
+__all__ = ["ETag", "with_etag"]
 
-DEFAULT_STRATEGY = "xxh3-128"  # the static files' default; "sha1" gives Werkzeug's add_etag() tags
 View = TypeVar("View", bound=Callable[..., Any])
 Validator = Callable[..., Union[EntityTag, str, None]]
 
