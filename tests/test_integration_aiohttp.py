@@ -9,7 +9,6 @@ import asyncio
 import contextlib
 import gzip
 import os
-import textwrap
 import threading
 import time
 from collections.abc import Iterator
@@ -23,6 +22,7 @@ import etagcore
 from etagcore import ConfigError, get_strategy
 from etagcore.integrations.aiohttp import etag_middleware, with_etag
 from etagcore.response import KEPT_ON_304
+from readme import example  # noqa: E402
 
 TIMEOUT = 10
 STRATEGY = "xxh3-128"
@@ -545,32 +545,7 @@ def test_misconfiguration_raises_config_error(kwargs: dict[str, Any], named: str
 
 # -- the README example, verbatim ---------------------------------------------------------------------------
 
-README_EXAMPLE = textwrap.dedent('''
-    from aiohttp import web
-    from etagcore.integrations.aiohttp import etag_middleware, with_etag
-
-    VERSIONS = {"42": '"v3"'}
-
-
-    async def home(request):
-        return web.Response(text="<h1>Hello</h1>", content_type="text/html")
-
-
-    async def report(request):
-        return web.FileResponse("report.txt")  # tagged from the file it sends
-
-
-    @with_etag(lambda request: VERSIONS.get(request.match_info["id"]))
-    async def document(request):  # not run when the client's copy is current
-        return web.json_response({"id": request.match_info["id"]})
-
-
-    app = web.Application(middlewares=[etag_middleware(strategy="xxh3-128")])
-    app.add_routes([web.get("/", home), web.get("/report", report), web.get("/documents/{id}", document)])
-
-    if __name__ == "__main__":
-        web.run_app(app)
-''')
+README_EXAMPLE = example("aiohttp")
 
 
 def test_readme_example(files: Any, monkeypatch: pytest.MonkeyPatch) -> None:

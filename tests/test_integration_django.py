@@ -49,6 +49,7 @@ from django.views.decorators import http as django_http  # noqa: E402
 from etagcore.integrations.django import condition, etag, last_modified  # noqa: E402
 from etagcore import get_strategy  # noqa: E402
 from servers import asgi_server, wsgi_server  # noqa: E402
+from readme import example  # noqa: E402
 
 OURS = "etagcore.integrations.django.ConditionalGetMiddleware"
 DJANGOS = "django.middleware.http.ConditionalGetMiddleware"
@@ -490,41 +491,7 @@ def test_difference_no_store_with_a_date(ours, djangos):
 
 # -- the README example, verbatim ------------------------------------------------------------------
 
-README_APP = textwrap.dedent('''
-    # app.py: run with any WSGI server (gunicorn app:application) or ASGI server (uvicorn app:asgi)
-    import django
-    from django.conf import settings
-    from django.core.handlers.asgi import ASGIHandler
-    from django.core.handlers.wsgi import WSGIHandler
-    from django.http import HttpResponse
-    from django.urls import path
-
-    from etagcore.integrations.django import etag
-
-    settings.configure(
-        ROOT_URLCONF=__name__,
-        ALLOWED_HOSTS=["*"],
-        MIDDLEWARE=["etagcore.integrations.django.ConditionalGetMiddleware"],
-        ETAGCORE_STRATEGY="xxh3-128",
-    )
-    django.setup()
-
-    REVISIONS = {"intro": 3}
-
-
-    def home(request):
-        return HttpResponse("<h1>Hello</h1>")
-
-
-    @etag(lambda request, slug: f"r{REVISIONS[slug]}")  # checked before the view runs
-    def article(request, slug):
-        return HttpResponse(f"<h1>{slug}, revision {REVISIONS[slug]}</h1>")
-
-
-    urlpatterns = [path("", home), path("articles/<slug:slug>", article)]
-    application = WSGIHandler()
-    asgi = ASGIHandler()
-''')
+README_APP = example("django")
 
 README_DRIVER = textwrap.dedent('''
     import json, sys

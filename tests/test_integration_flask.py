@@ -22,6 +22,7 @@ from werkzeug.serving import make_server as werkzeug_make_server
 from etagcore import ConfigError, get_strategy
 from etagcore.integrations.flask import ETag, with_etag
 from servers import TIMEOUT, wsgi_server
+from readme import example  # noqa: E402
 
 STRATEGY = get_strategy("xxh3-128")  # the extension's default
 BODY = "<!doctype html><h1>hello</h1>" + "x" * 3000
@@ -509,29 +510,7 @@ def test_documented_differences_from_werkzeug(client, plain, why, path, headers,
 
 # -- the README example, verbatim -------------------------------------------------------------------
 
-README_APP = '''
-from flask import Flask, send_from_directory
-from etagcore.integrations.flask import ETag, with_etag
-
-app = Flask(__name__)
-app.config["ETAGCORE_STRATEGY"] = "xxh3-128"    # the default; "sha1" gives Werkzeug's add_etag() tags
-ETag(app)
-
-VERSIONS = {1: 3}
-
-@app.get("/")
-def index():
-    return "<h1>Hello</h1>"                      # tagged; If-None-Match answered with 304
-
-@app.get("/items/<int:id>")
-@with_etag(lambda id: f'"item-{id}-v{VERSIONS.get(id, 0)}"')   # 304/412 before the view runs
-def item(id):
-    return {"id": id, "version": VERSIONS.get(id, 0)}
-
-@app.get("/files/<path:name>")
-def files(name):
-    return send_from_directory("public", name)   # the file's own tag; Range and If-Range
-'''
+README_APP = example("flask")
 
 
 def test_readme_app(tmp_path, monkeypatch):

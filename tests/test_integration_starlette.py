@@ -29,6 +29,7 @@ from etagcore import ETag, get_strategy
 from etagcore.integrations import asgi
 from etagcore.integrations.starlette import ETagMiddleware, StaticFiles, with_etag
 from servers import asgi_server
+from readme import example  # noqa: E402
 
 CALLS: collections.Counter[str] = collections.Counter()  # runs of each endpoint body / validator
 THREADS: dict[str, int] = {}  # the thread each one last ran on
@@ -478,38 +479,7 @@ def site(tmp_path_factory):
 
 
 # The README's example, run verbatim (with a ./static directory).
-README_APP = '''
-from fastapi import FastAPI, HTTPException, Request
-from starlette.middleware.gzip import GZipMiddleware
-
-from etagcore.integrations.starlette import ETagMiddleware, StaticFiles, with_etag
-
-REVISIONS = {1: 3}  # item id -> revision, e.g. a column read cheaply from the database
-
-
-def item_tag(request: Request) -> str | None:
-    item_id = int(request.path_params["item_id"])  # validated as an int by FastAPI already
-    return f'"item-{item_id}-r{REVISIONS[item_id]}"' if item_id in REVISIONS else None
-
-
-app = FastAPI()
-app.add_middleware(GZipMiddleware)                       # compression inside...
-app.add_middleware(ETagMiddleware, strategy="xxh3-128")  # ...the ETag middleware (added last: outermost)
-app.mount("/static", StaticFiles(directory="static"))
-
-
-@app.get("/items/{item_id}")
-@with_etag(item_tag)  # 304/412 from the validator, before the endpoint runs
-async def read_item(item_id: int, q: str | None = None):
-    if item_id not in REVISIONS:
-        raise HTTPException(status_code=404)
-    return {"item_id": item_id, "revision": REVISIONS[item_id], "q": q}
-
-
-@app.get("/")
-async def home():  # no validator: the middleware tags the body it sends
-    return {"hello": "world"}
-'''
+README_APP = example("fastapi")
 
 
 def test_readme_fastapi_app(site, monkeypatch):
