@@ -17,6 +17,7 @@ The cache key is (strategy class and options, device, inode, size, mtime_ns, cti
 from __future__ import annotations
 
 import functools
+import io
 import os
 import stat
 import threading
@@ -111,6 +112,21 @@ def hash_fd(strategy: Strategy | BaseStrategy, fd: int, size: Optional[int] = No
         tagger.update(view[:n] if n < READ_SIZE else view)
         offset += n
     return tagger.etag()
+
+
+# File objects whose read() returns their descriptor's bytes from where they stand (not a
+# GzipFile, whose fileno() is the compressed file's, nor subclasses that may read otherwise).
+PLAIN_FILE_TYPES = (io.BufferedReader, io.FileIO)
+
+
+def plain_file_fd(file: Any) -> Optional[int]:
+    """The descriptor of *file* when what it reads is its descriptor's file from the start, else None."""
+    if type(file) not in PLAIN_FILE_TYPES:
+        return None
+    try:
+        return file.fileno() if file.tell() == 0 else None
+    except (OSError, ValueError):  # closed, detached
+        return None
 
 
 def tag_open_file(strategy: Strategy | BaseStrategy, fd: int, st: os.stat_result) -> ETag | None:

@@ -143,6 +143,16 @@ async def file_with_headers(request: web.Request) -> web.StreamResponse:
         "Content-Type": "application/x-report", "Content-Disposition": "attachment", "Cache-Control": "max-age=60"})
 
 
+async def file_for_a_user(request: web.Request) -> web.StreamResponse:
+    response = web.FileResponse(file_route(request), headers={"Vary": "Cookie"})
+    response.set_cookie("session", "rotated")
+    return response
+
+
+async def file_through_a_link(request: web.Request) -> web.StreamResponse:
+    return web.FileResponse(str(request.app[FILES] / "link" / ".." / "small.txt"))
+
+
 @with_etag(lambda request: VERSION["tag"])
 async def document(request: web.Request) -> web.StreamResponse:
     CALLS["document"] += 1
@@ -187,6 +197,7 @@ def make_app(files: Any, middlewares: list[Any]) -> web.Application:
         web.get("/cookie", with_cookie), web.get("/compressed", compressed), web.get("/events", event_stream),
         web.get("/payload", payload), web.get("/stream", stream),
         web.get("/files/{name}", file), web.get("/typed/{name}", file_with_headers),
+        web.get("/user-file/{name}", file_for_a_user), web.get("/through-link", file_through_a_link),
         web.route("*", "/document", document), web.view("/view", DocumentView),
         web.put("/create", handlers.create), web.get("/bad-validator", bad_validator),
     ])
@@ -566,3 +577,23 @@ def test_readme_example(files: Any, monkeypatch: pytest.MonkeyPatch) -> None:
         assert report.content == SMALL
         # just written (ctime is now): no validator until it has settled
         assert "etag" not in report.headers and report.headers["cache-control"] == "no-store"
+
+
+def test_a_file_keeps_the_handlers_vary_and_cookies_on_200_and_304(files: Any) -> None:
+    with aiohttp_server(make_app(files, [etag_middleware()])) as c:
+        first = c.get("/user-file/small.txt", headers={"Accept-Encoding": "gzip"})
+        assert first.status_code == 200 and "etag" in first.headers
+        assert {v.strip() for v in first.headers["vary"].split(",")} == {"Cookie", "Accept-Encoding"}
+        again = c.get("/user-file/small.txt", headers={"If-None-Match": first.headers["etag"]})
+        assert again.status_code == 304 and "Cookie" in again.headers["vary"]
+        assert again.headers["set-cookie"].startswith("session=rotated")
+
+
+def test_a_file_path_through_a_symlink_and_dotdot_means_what_the_os_says(files: Any) -> None:
+    (files / "sub" / "deep").mkdir(parents=True, exist_ok=True)
+    (files / "sub" / "small.txt").write_bytes(b"SUB-FILE")
+    if not (files / "link").is_symlink():
+        (files / "link").symlink_to(files / "sub" / "deep")
+    time.sleep(1.1)
+    with aiohttp_server(make_app(files, [etag_middleware()])) as c, aiohttp_server(make_app(files, [])) as plain:
+        assert c.get("/through-link").content == plain.get("/through-link").content == b"SUB-FILE"

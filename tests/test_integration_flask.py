@@ -97,6 +97,11 @@ def make_app(files_dir: str, *, peer: bool = False, **config) -> flask.Flask:
     def open_file(name):  # send_file of a file object: Werkzeug knows no path, no size
         return flask.send_file(open(os.path.join(files_dir, name), "rb"), mimetype="application/octet-stream")
 
+    @app.get("/gzip-open/<path:name>")
+    def gzip_open(name):  # a GzipFile: its fileno() is the compressed file, its read() other bytes
+        import gzip
+        return flask.send_file(gzip.open(os.path.join(files_dir, name), "rb"), mimetype="text/plain")
+
     @app.get("/memory")
     def memory():
         import io
@@ -533,3 +538,11 @@ def test_readme_app(tmp_path, monkeypatch):
         assert file.content == b"file a" and file.headers["ETag"] == str(STRATEGY.tag(b"file a"))
         part = client.get("/files/a.txt", headers={"Range": "bytes=0-3", "If-Range": file.headers["ETag"]})
         assert part.status_code == 206 and part.content == b"file"
+
+
+def test_send_file_of_a_gzip_file_sends_its_decompressed_bytes_untagged_by_us(files):
+    import gzip
+    with wsgi_server(make_app(files)) as client, wsgi_server(make_app(files, peer=True)) as peer:
+        ours, plain = client.get("/gzip-open/notes.txt.gz"), peer.get("/gzip-open/notes.txt.gz")
+        assert ours.content == plain.content == gzip.decompress(GZIPPED)
+        assert ours.headers.get("ETag") == plain.headers.get("ETag")  # Werkzeug's answer, not a tag of other bytes

@@ -174,7 +174,8 @@ class _Files:
         if (path is None or response.status != 200 or response.prepared or response.compression
                 or "ETag" in response.headers):
             return response
-        reply = await self.site.respond_async(method, os.path.abspath(path), request.raw_headers)
+        # realpath: "link/.." means what the OS makes of it, not what the text collapses to
+        reply = await self.site.respond_async(method, os.path.realpath(path), request.raw_headers)
         if reply.status not in _SITE_ANSWERS or not reply.found:
             reply.close()
             return response  # no regular file there: aiohttp's own 403/404
@@ -183,7 +184,7 @@ class _Files:
             sent: web.StreamResponse = _FileBodyResponse(reply.status, headers, reply.body)
         else:
             sent = web.Response(status=reply.status, headers=headers, body=reply.body)
-        if reply.status != 304 and response._cookies:
+        if response._cookies:  # Set-Cookie goes with a 304 too (the core's rule)
             sent.cookies.update(response.cookies)
         return sent
 
@@ -201,7 +202,9 @@ def _file_headers(own: CIMultiDict[str], site: list[tuple[str, str]], status: in
         merged.popall(name, None)
     typed = "Content-Type" in merged
     for name, value in site:
-        if not (typed and name == "Content-Type"):
+        if name == "Vary" and "Vary" in merged:  # both vary: the handler's (Cookie, ...) and the site's
+            merged["Vary"] = f"{merged['Vary']}, {value}"
+        elif not (typed and name == "Content-Type"):
             merged[name] = value
     return merged
 

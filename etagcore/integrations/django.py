@@ -19,7 +19,6 @@ The middleware is a thin adapter over :class:`etagcore.response.ConditionalRespo
 
 from __future__ import annotations
 
-import io
 import os
 import stat
 import sys
@@ -38,7 +37,8 @@ from django.utils.http import http_date  # type: ignore[import-untyped]
 from ..conditional import evaluate_preconditions
 from ..errors import ConfigError, InvalidETagError
 from ..etag import ETag
-from ..files import tag_open_file
+from ..files import identity, plain_file_fd, tag_open_file
+from ..static.site import FileBody
 from ..registry import get_strategy
 from ..response import (BUFFER, DROPPED_ON_412, KEPT_ON_304, PASS, ConditionalResponse, Policy, Reply,
                         checked_validator)
@@ -53,7 +53,6 @@ View = TypeVar("View", bound=Callable[..., Any])
 EtagFunc = Callable[..., Union[ETag, str, None]]
 LastModifiedFunc = Callable[..., Optional[datetime]]
 
-_FILE_TYPES = (io.BufferedReader, io.FileIO)  # objects whose read() returns the file's own bytes
 
 
 def _strategy_setting() -> Strategy:
@@ -145,28 +144,23 @@ def _apply(response: HttpResponseBase, reply: Reply, before: Pairs,
     return answer
 
 
-def _plain_file(filelike: Any) -> Any:
-    """*filelike* when its read() returns the bytes of its descriptor's file (Django ``File``
-    wrappers unwrapped), else None: a GzipFile has a fileno too, but sends other bytes."""
+def _opened_file(response: HttpResponseBase) -> Optional[tuple[int, os.stat_result]]:
+    """The descriptor and fstat of the plain regular file a FileResponse sends whole from its
+    start (Django ``File`` wrappers unwrapped), else None: a GzipFile has a fileno too, but
+    sends other bytes."""
+    filelike = getattr(response, "file_to_stream", None)
     while isinstance(filelike, File):
         filelike = filelike.file
-    return filelike if type(filelike) in _FILE_TYPES else None  # not subclasses: read() may differ
-
-
-def _file_tag(strategy: Strategy, response: HttpResponseBase) -> Optional[ETag]:
-    """The tag of the bytes a FileResponse will send from its open file, or None when unknown:
-    not a plain regular file, not sent from its start, or not stable (see tag_open_file)."""
-    filelike = _plain_file(getattr(response, "file_to_stream", None))
-    if filelike is None:
+    fd = plain_file_fd(filelike)
+    if fd is None:
         return None
     try:
-        fd = filelike.fileno()
         st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode) or filelike.tell() != 0 or response.get("Content-Length") != str(st.st_size):
-            return None
-        return tag_open_file(strategy, fd, st)
-    except (OSError, ValueError):  # closed, detached, or gone
+    except OSError:
         return None
+    if not stat.S_ISREG(st.st_mode) or response.get("Content-Length") != str(st.st_size):
+        return None
+    return fd, st
 
 
 class ConditionalGetMiddleware:
@@ -235,17 +229,30 @@ class ConditionalGetMiddleware:
         return response
 
     def _file(self, request: HttpRequest, response: HttpResponseBase, headers: Pairs) -> HttpResponseBase:
-        tag = _file_tag(self.policy.strategy, response)
-        if tag is None:
+        opened = _opened_file(response)
+        if opened is None:
             return response  # when in doubt, no validator
+        fd, st = opened
+        try:
+            tag = tag_open_file(self.policy.strategy, fd, st)
+        except OSError:
+            tag = None
+        if tag is None:
+            return response
         value = str(tag)
         # Offered to the core as the response's own tag: it decides the preconditions and the 304/412.
         action = ConditionalResponse(self.file_policy, request.method, request.META).start(
             response.status_code, [*headers, ("ETag", value)])
+        if action is not PASS and not (isinstance(action, Reply) and action.passthrough):
+            return _apply(response, action, headers) if isinstance(action, Reply) else response
+        # The body read from that descriptor, its stat checked before the last bytes: a file
+        # changed while sent is cut short rather than sent whole under the old tag (and
+        # Django's handler no longer hands the file to wsgi.file_wrapper, which would not check).
+        response.streaming_content = FileBody(fd, 0, st.st_size, identity(st)).chunks()
         if action is PASS:
             response.headers["ETag"] = value
             return response
-        return _apply(response, action, headers) if isinstance(action, Reply) else response
+        return _apply(response, action, headers)  # type: ignore[arg-type]
 
 
 def _validator(value: Union[ETag, str, None]) -> Optional[ETag]:

@@ -17,8 +17,10 @@ which translates the finished :class:`flask.Response` into the sans-IO core
   (``fstat`` of its descriptor, :func:`etagcore.files.tag_open_file`), so do Last-Modified and
   Content-Length; preconditions are decided by the core, ranges by
   :func:`etagcore.honour_range` and sent from that same file, cut short if it changes meanwhile.
-  A file that is not regular, changed within the last second, or has no descriptor gets no
-  validator from us.
+  A file that is not regular, changed within the last second, or is not a plain file object
+  read from its start (a ``GzipFile`` sends other bytes than its descriptor's) keeps Werkzeug's
+  answer. Werkzeug itself answers 416 inside ``send_file``, before any hook, to a Range it
+  cannot serve (several ranges, ``bytes=5-1``), unless an If-Range made it ignore the Range.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ from werkzeug.exceptions import RequestedRangeNotSatisfiable
 from ..conditional import evaluate_preconditions, honour_range
 from ..errors import ConfigError, InvalidETagError
 from ..etag import ETag as EntityTag
-from ..files import identity, tag_open_file
+from ..files import identity, plain_file_fd, tag_open_file
 from ..httpdate import format_http_date
 from ..registry import StrategySpec, get_strategy
 from ..response import (FLUSH, PASS, ConditionalResponse, Policy, Reply, checked_validator, validator_reply,
@@ -159,12 +161,12 @@ def _file_response(policy: Policy, response: flask.Response, environ: dict[str, 
         file = getattr(wrapper, "filelike", None)  # wsgiref's and gunicorn's wsgi.file_wrapper
         if file is None:
             return response
+    fd = plain_file_fd(file)  # None: part-read, a GzipFile (fileno() is the compressed file), BytesIO
+    if fd is None:
+        return response
     try:
-        fd = file.fileno()
-        if file.tell() != 0:  # a file object handed over part-read: the body is not the file
-            return response
         st = os.fstat(fd)
-    except (AttributeError, OSError, ValueError):  # BytesIO, a closed file: no descriptor
+    except OSError:
         return response
     # Undo what Werkzeug's make_conditional decided from its own tag.
     response.status_code = 200
