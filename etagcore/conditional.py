@@ -118,7 +118,7 @@ _ENVIRON = tuple(_environ_key(name) for name in _NAMES)
 Fields = Sequence[Any]
 
 _ext = _backend.load_extension("_fields")
-pick: Callable[[Any, tuple[bytes, ...]], Optional[list[Any]]] = _fields_py.pick if _ext is None else _ext.pick
+pick: Callable[..., Optional[list[Any]]] = _fields_py.pick if _ext is None else _ext.pick
 
 
 def _read(headers: Headers) -> Fields | None:
@@ -141,8 +141,8 @@ def _read(headers: Headers) -> Fields | None:
         return pick(raw, _WANTED)
     if not isinstance(headers, Mapping) and not _has_multi_getter(headers):
         return pick(list(headers), _WANTED)  # any iterable of pairs (ASGI allows one), read once
-    found = tuple(field_lines(headers, name) for name in _NAMES)
-    return None if found == _ABSENT else found
+    lines = tuple(field_lines(headers, name) for name in _NAMES)
+    return None if lines == _ABSENT else lines
 
 
 _ABSENT = (None, None, None, None)

@@ -87,15 +87,19 @@ def evaluate(header: str | bytes | Sequence[str | bytes], current: ETag | str | 
     when there is no representation at all."""
     # The common cases (a str or bytes header, or one line of it; an ETag or str current) stay
     # on the fewest Python operations: no call, no raised exception.
-    kind = type(header)
-    if kind is list and len(header) == 1:
+    if type(header) is list and len(header) == 1:
         header = header[0]
-        kind = type(header)
-    h = header.encode("latin-1", "etagcore.del") if kind is str else header if kind is bytes else _header_bytes(header, b", ")
-    kind = type(current)
-    if kind is ETag:
+    h: bytes
+    if type(header) is str:
+        h = header.encode("latin-1", "etagcore.del")
+    elif type(header) is bytes:
+        h = header
+    else:
+        h = _header_bytes(header, b", ")
+    c: bytes | None
+    if type(current) is ETag:
         c = current.header_bytes()
-    elif kind is str and current.isascii() and "\0" not in current:
+    elif type(current) is str and current.isascii() and "\0" not in current:
         c = current.encode("ascii")
     else:
         c = _current_bytes(current)

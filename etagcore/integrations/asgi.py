@@ -61,6 +61,9 @@ class _Response(ConditionalResponse):
     response): on a small page, each object and each await is a measurable part of the cost."""
 
     __slots__ = ("send", "held_start", "state")  # set by ETagMiddleware: no __init__ frame of its own
+    send: Send
+    held_start: Message
+    state: int
 
     async def send_message(self, message: Message) -> None:
         state = self.state
@@ -91,7 +94,7 @@ class _Response(ConditionalResponse):
             action = PASS if message.get("trailers") else self.start(message["status"], headers)
             if action is BUFFER:
                 self.held_start, self.state = message, _BUFFERING
-            elif action is PASS:
+            elif not isinstance(action, Reply):  # PASS
                 self.state = _STREAMING
                 await self.send(message)
             elif action.passthrough:  # the app's own body under the headers decided here
