@@ -546,3 +546,15 @@ def test_send_file_of_a_gzip_file_sends_its_decompressed_bytes_untagged_by_us(fi
         ours, plain = client.get("/gzip-open/notes.txt.gz"), peer.get("/gzip-open/notes.txt.gz")
         assert ours.content == plain.content == gzip.decompress(GZIPPED)
         assert ours.headers.get("ETag") == plain.headers.get("ETag")  # Werkzeug's answer, not a tag of other bytes
+
+
+def test_a_small_file_that_changed_since_it_was_tagged_goes_out_without_validators(files, monkeypatch):
+    import etagcore.integrations.flask as integration
+
+    monkeypatch.setattr(integration, "read_now", lambda fd, first, length, st: None)  # seen changed on read
+    with wsgi_server(make_app(files)) as client:
+        for headers in ({}, {"Range": "bytes=0-3"}):
+            response = client.get("/files/data.bin", headers=headers)
+            assert response.status_code == 200 and response.content == FILE_BYTES
+            assert "ETag" not in response.headers and "Last-Modified" not in response.headers
+            assert response.headers["Content-Length"] == str(len(FILE_BYTES))

@@ -46,7 +46,7 @@ from ..registry import StrategySpec, get_strategy
 from ..response import (FLUSH, PASS, ConditionalResponse, Policy, Reply, checked_validator, validator_reply,
                         validator_tag)
 from ..static.ranges import UNSATISFIABLE, parse_range
-from ..static.site import FileBody
+from ..static.site import FileBody, read_now
 from ..static.site import _last_modified as file_last_modified
 from ._common import DEFAULT_MAX_BODY, DEFAULT_STRATEGY, body_strategy, check_max_body
 
@@ -214,8 +214,20 @@ def _file_response(policy: Policy, response: flask.Response, environ: dict[str, 
                 response.status_code = 206
                 headers["Content-Range"] = f"bytes {first}-{wanted[1]}/{size}"
                 headers["Content-Length"] = str(length)
-    if method == "GET":
+    if method != "GET":
+        return response
+    if length > FileBody.CHUNK:  # sent in chunks, the stat checked before the last: cut short on a change
         response.response = _FileChunks(FileBody(fd, first, length, identity(st)), wrapper)
+        return response
+    data = read_now(fd, first, length, st)  # small: read before the headers, as the static core does
+    if data is None:  # changed since it was tagged: no validator, the whole file as it is now
+        data = os.pread(fd, os.fstat(fd).st_size, 0)
+        response.status_code = 200
+        for name in ("ETag", "Last-Modified", "Content-Range"):
+            headers.pop(name, None)
+        headers["Content-Length"] = str(len(data))
+    wrapper.close()
+    response.response = [data]
     return response
 
 

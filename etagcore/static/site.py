@@ -95,6 +95,17 @@ class FileBody:
             self.fd = -1
 
 
+def read_now(fd: int, first: int, length: int, st: os.stat_result) -> Optional[bytes]:
+    """*length* bytes of the open file *fd* from *first*, read before any header is sent: None
+    when the file is no longer the one *st* describes (changed, or shrank), so that the caller
+    can still drop the validators made from *st*. Small bodies go this way: a change found
+    while a body is sent can only cut it short (:class:`FileBody`)."""
+    body = os.pread(fd, length, first)
+    if len(body) != length or identity(os.fstat(fd)) != identity(st):
+        return None
+    return body
+
+
 @dataclass
 class Reply:
     """What to send: status, header lines, and a body (None: no body, as for HEAD and 304).
@@ -362,8 +373,8 @@ class StaticSite:
             pass
         elif length <= FileBody.CHUNK:  # read now: a change seen here still leaves the headers open
             fd = selected.file.fd
-            body = os.pread(fd, length, first)
-            if recheck and (len(body) != length or identity(os.fstat(fd)) != identity(st)):
+            body = read_now(fd, first, length, st) if recheck else os.pread(fd, length, first)
+            if body is None:
                 selected.file.st = os.fstat(fd)
                 return self._build(selected, None, recheck=False)  # changing: no validator
             if len(body) != length:  # shrinking as we read it: ask the client to come back
