@@ -20,8 +20,10 @@ they were given. The rules, each here once:
 - A tag is computed only from the body GET sends: a HEAD response whose body is empty (Werkzeug
   and many servers send none) or whose length disagrees with its Content-Length gets no tag, nor
   does any body whose length disagrees with its Content-Length.
-- Event streams (``text/event-stream``), responses a *skip* predicate names, responses that ask
-  for trailers, and bodies over *max_body* (first chunk included) go through at once, untagged.
+- Event streams (``text/event-stream``), responses marked ``X-Accel-Buffering: no`` (the nginx
+  convention a streaming route already uses to keep proxies from buffering it: a per-route
+  opt-out), responses a *skip* predicate names, responses that ask for trailers, and bodies over
+  *max_body* (first chunk included) go through at once, untagged.
 - 304 keeps the 200's caching fields (ETag, Cache-Control, Vary, Expires, Date, Content-Location)
   and Set-Cookie, and no Content-Length; 412 has no validators, no caching or content fields, Content-Length 0.
 """
@@ -85,7 +87,8 @@ class Reply:
 
 _NOT_TOKEN = re.compile(r"[^a-z0-9]+")
 # The response fields start() reads, in one pass (see conditional.pick).
-_FIELDS = (b"etag", b"content-type", b"content-length", b"last-modified", b"content-encoding")
+_FIELDS = (b"etag", b"content-type", b"content-length", b"last-modified", b"content-encoding",
+           b"x-accel-buffering")
 _REPEATED = object()  # pick()'s mark of a field sent more than once
 
 
@@ -137,7 +140,9 @@ class ConditionalResponse:
         if found is not None:
             if _REPEATED in found:
                 return PASS  # which of the lines holds is not ours to guess
-            own_tag, content_type, length, last_modified, coding = found
+            own_tag, content_type, length, last_modified, coding, buffering = found
+            if buffering is not None and _text(buffering).strip().lower() == "no":
+                return PASS  # the route asks not to be buffered
             if content_type is not None and (
                     (b"stream" if type(content_type) is bytes else "stream") in content_type.lower()
                     and _streamed(content_type)):
