@@ -44,3 +44,35 @@ def paired_ratio(subject: Callable[[], object], baseline: Callable[[], object], 
             gc.enable()
     return {"subject": statistics.median(times_s), "baseline": statistics.median(times_b),
             "ratio": statistics.median(ratios)}
+
+
+def added_ratio(bare: Callable[[], object], ours: Callable[[], object], peer_bare: Callable[[], object],
+                peer: Callable[[], object], requests: int, rounds: int = 21, batches: int = 3) -> dict[str, float]:
+    """What a middleware adds to a request against what a peer adds to its own: each callable runs
+    *requests* requests. Per round, the four take turns *batches* times (in rotating order) and each
+    keeps its fastest batch of this thread's CPU time (time spent descheduled on a shared machine
+    is not the app's); "added" is ours minus bare, peer minus peer_bare. Medians over the rounds of
+    both added times (seconds per request) and of the per-round ratio ours/peer."""
+    subjects = [bare, ours, peer_bare, peer]
+    ours_added, peer_added, ratios = [], [], []
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        for _ in range(rounds):
+            best = [float("inf")] * 4
+            order = list(range(4))
+            for _ in range(batches):
+                for i in order:
+                    start = time.thread_time()
+                    subjects[i]()
+                    best[i] = min(best[i], (time.thread_time() - start) / requests)
+                order.append(order.pop(0))
+            a, b = best[1] - best[0], best[3] - best[2]
+            ours_added.append(a)
+            peer_added.append(b)
+            ratios.append(a / b)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+    return {"ours": statistics.median(ours_added), "peer": statistics.median(peer_added),
+            "ratio": statistics.median(ratios)}

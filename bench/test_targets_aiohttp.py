@@ -3,8 +3,8 @@ naive middleware many projects write (buffer the body, md5 it, compare If-None-M
 
 "Added" is the time of the middleware-wrapped handler chain minus the time of the bare handler,
 both called directly on one event loop with a request from ``aiohttp.test_utils.make_mocked_request``
-(no network, no routing: the same for both sides), measured in the same interleaved round; the
-ratio is the median over rounds of ours/peer. Times are the thread's CPU time (``time.thread_time``):
+(no network, no routing: the same for both sides), measured in the same interleaved round
+(paired.added_ratio); the ratio is the median over rounds of ours/peer. Times are the thread's CPU time (``time.thread_time``):
 the work is in-process and single-threaded, and on a shared machine wall time would also count the
 time the process waits for a CPU. Run: pytest bench/test_targets_aiohttp.py -s
 
@@ -14,10 +14,7 @@ Target: added time <= 0.5x the naive md5 middleware's, for the 200 and the 304.
 from __future__ import annotations
 
 import asyncio
-import gc
 import hashlib
-import statistics
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -26,10 +23,10 @@ from aiohttp import web
 from aiohttp.test_utils import make_mocked_request
 
 from etagcore.integrations.aiohttp import etag_middleware
+from paired import added_ratio
 
 BODY = (b"<!doctype html><p>" + bytes(range(97, 123)) * 80)[:2048]
-ROUNDS = 21
-PER_ROUND = 2000
+PER_ROUND = 1000  # requests per timed batch
 REQUEST = {"Host": "example.com", "User-Agent": "bench", "Accept": "*/*", "Accept-Encoding": "gzip, br",
            "Cookie": "session=abc"}
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -63,29 +60,6 @@ def runner(loop: asyncio.AbstractEventLoop, call: Callable[[web.Request], Awaita
     return run
 
 
-def _per_request(fn: Callable[[], None]) -> float:
-    start = time.thread_time()
-    fn()
-    return (time.thread_time() - start) / PER_ROUND
-
-
-def added_ratio(bare: Callable[[], None], ours: Callable[[], None], peer_bare: Callable[[], None],
-                peer: Callable[[], None]) -> dict[str, float]:
-    """Medians over interleaved rounds: our added time, the peer's, and ours/peer per round."""
-    ours_added, peer_added, ratios = [], [], []
-    gc.disable()
-    try:
-        for _ in range(ROUNDS):
-            a, b = _per_request(ours) - _per_request(bare), _per_request(peer) - _per_request(peer_bare)
-            ours_added.append(a)
-            peer_added.append(b)
-            ratios.append(a / b)
-    finally:
-        gc.enable()
-    return {"ours": statistics.median(ours_added), "peer": statistics.median(peer_added),
-            "ratio": statistics.median(ratios)}
-
-
 def _tag(loop: asyncio.AbstractEventLoop, middleware: Any) -> str:
     response = loop.run_until_complete(middleware(make_mocked_request("GET", "/", headers=REQUEST), page))
     return response.headers["ETag"]
@@ -105,7 +79,7 @@ def test_aiohttp_middleware_against_a_naive_md5_middleware(status: int, record_p
         result = added_ratio(runner(loop, page, ours_request, 200),
                              runner(loop, lambda r: ours(r, page), ours_request, status),
                              runner(loop, page, naive_request, 200),
-                             runner(loop, lambda r: naive_md5(r, page), naive_request, status))
+                             runner(loop, lambda r: naive_md5(r, page), naive_request, status), PER_ROUND)
     finally:
         loop.close()
     record_property("ratio", result["ratio"])

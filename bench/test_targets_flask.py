@@ -4,19 +4,16 @@
 A 2 KiB HTML view, requests straight into ``app.wsgi_app`` (in-process, no test client, no
 sockets), the extension with its default strategy (xxh3-128). Times are this thread's CPU time
 (the machine is shared). "Added" is the time with the hook minus the time of the same app
-without it, measured in the same interleaved round; the ratio is the median over rounds of
-ours/peer. Run: pytest bench/test_targets_flask.py -s
+without it, measured in the same interleaved round (paired.added_ratio); the ratio is the median
+over rounds of ours/peer. Run: pytest bench/test_targets_flask.py -s
 
 Target: the extension adds <= 0.5x what Werkzeug's add_etag + make_conditional add, on 200 and 304.
 """
 
 from __future__ import annotations
 
-import gc
 import io
-import statistics
 import sys
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -25,11 +22,10 @@ import pytest
 flask = pytest.importorskip("flask")
 
 from etagcore.integrations.flask import ETag  # noqa: E402
+from paired import added_ratio  # noqa: E402
 
 BODY = (b"<!doctype html><p>" + bytes(range(97, 123)) * 80)[:2048].decode()
-ROUNDS = 21
-BATCHES = 10
-PER_BATCH = 60
+PER_BATCH = 200  # requests per timed batch
 
 
 def page_app(hook: str) -> Any:
@@ -77,37 +73,6 @@ def runner(app: Any, extra: dict[str, str], expect: int) -> Callable[[], None]:
     return run
 
 
-def _per_request(fn: Callable[[], None]) -> float:
-    # CPU time of this thread: on a shared machine, time spent descheduled is not the app's.
-    start = time.thread_time()
-    fn()
-    return (time.thread_time() - start) / PER_BATCH
-
-
-def added_ratio(bare: Callable[[], None], ours: Callable[[], None], peer: Callable[[], None]) -> dict[str, float]:
-    """Medians over rounds of our added time, the peer's, and ours/peer per round. Within a round
-    the three apps take turns (in rotating order) BATCHES times and each keeps its fastest batch,
-    so a burst of load from elsewhere hits one batch, not the round's ratio."""
-    ours_added, peer_added, ratios = [], [], []
-    gc.disable()
-    try:
-        for _ in range(ROUNDS):
-            best = {bare: float("inf"), ours: float("inf"), peer: float("inf")}
-            order = [bare, ours, peer]
-            for _ in range(BATCHES):
-                for fn in order:
-                    best[fn] = min(best[fn], _per_request(fn))
-                order.append(order.pop(0))
-            a, b = best[ours] - best[bare], best[peer] - best[bare]
-            ours_added.append(a)
-            peer_added.append(b)
-            ratios.append(a / b)
-    finally:
-        gc.enable()
-    return {"ours": statistics.median(ours_added), "peer": statistics.median(peer_added),
-            "ratio": statistics.median(ratios)}
-
-
 def _tag(app: Any) -> str:
     response = app.test_client().get("/")
     assert response.status_code == 200
@@ -123,7 +88,7 @@ def test_flask_extension_against_werkzeug_add_etag_make_conditional(status, reco
         ours_extra = {"HTTP_IF_NONE_MATCH": _tag(ours)}
         peer_extra = {"HTTP_IF_NONE_MATCH": _tag(peer)}
     result = added_ratio(runner(bare, ours_extra, 200), runner(ours, ours_extra, status),
-                         runner(peer, peer_extra, status))
+                         runner(bare, peer_extra, 200), runner(peer, peer_extra, status), PER_BATCH)
     record_property("ratio", result["ratio"])
     print(f"\nFlask {status}: etagcore ETag adds {result['ours'] * 1e6:.1f} us, Werkzeug add_etag + "
           f"make_conditional adds {result['peer'] * 1e6:.1f} us, ratio {result['ratio']:.2f} (target <= 0.5)")

@@ -1,7 +1,8 @@
 """What the response-tagging middlewares add to a request (issue 11), in-process, 2 KiB HTML body,
 against the peer a user would otherwise run. "Added" is the time with the middleware minus the
-time of the same app without it, both measured in the same interleaved round; the ratio is
-the median over rounds of ours/peer. Run: pytest bench/test_targets_middleware.py -s
+time of the same app without it, both measured in the same interleaved round (paired.added_ratio:
+this thread's CPU time, best of rotating batches); the ratio is the median over rounds of
+ours/peer. Run: pytest bench/test_targets_middleware.py -s
 
 Targets: ASGI middleware <= 0.5x the added time of a naive buffer-and-md5 middleware; WSGI
 middleware <= 0.25x the added time of Django's ConditionalGetMiddleware (on a Django app).
@@ -10,42 +11,16 @@ middleware <= 0.25x the added time of Django's ConditionalGetMiddleware (on a Dj
 from __future__ import annotations
 
 import asyncio
-import gc
 import hashlib
-import statistics
-import time
 from typing import Any, Callable
 
 import pytest
 
 from etagcore.integrations import asgi, wsgi
+from paired import added_ratio
 
 BODY = (b"<!doctype html><p>" + bytes(range(97, 123)) * 80)[:2048]
-ROUNDS = 21
-PER_ROUND = 2000
-
-
-def _per_request(fn: Callable[[], None]) -> float:
-    start = time.perf_counter()
-    fn()
-    return (time.perf_counter() - start) / PER_ROUND
-
-
-def added_ratio(bare: Callable[[], None], ours: Callable[[], None], peer_bare: Callable[[], None],
-                peer: Callable[[], None]) -> dict[str, float]:
-    """Medians over interleaved rounds: our added time, the peer's, and ours/peer per round."""
-    ours_added, peer_added, ratios = [], [], []
-    gc.disable()
-    try:
-        for _ in range(ROUNDS):
-            a, b = _per_request(ours) - _per_request(bare), _per_request(peer) - _per_request(peer_bare)
-            ours_added.append(a)
-            peer_added.append(b)
-            ratios.append(a / b)
-    finally:
-        gc.enable()
-    return {"ours": statistics.median(ours_added), "peer": statistics.median(peer_added),
-            "ratio": statistics.median(ratios)}
+PER_ROUND = 1000  # requests per timed batch
 
 
 # -- ASGI ------------------------------------------------------------------------------------------
@@ -125,7 +100,7 @@ def test_asgi_middleware_against_a_naive_md5_middleware(status, record_property)
         ours_request.append((b"if-none-match", _asgi_tag(ours)))
         naive_request.append((b"if-none-match", _asgi_tag(naive)))
     result = added_ratio(asgi_runner(asgi_page, ours_request), asgi_runner(ours, ours_request),
-                         asgi_runner(asgi_page, naive_request), asgi_runner(naive, naive_request))
+                         asgi_runner(asgi_page, naive_request), asgi_runner(naive, naive_request), PER_ROUND)
     record_property("ratio", result["ratio"])
     print(f"\nASGI {status}: etagcore adds {result['ours'] * 1e6:.1f} us, naive md5 adds {result['peer'] * 1e6:.1f} us, "
           f"ratio {result['ratio']:.2f} (target <= 0.5)")
@@ -222,7 +197,8 @@ def test_wsgi_middleware_against_django_conditional_get(status, record_property)
         ours_extra = {"HTTP_IF_NONE_MATCH": _wsgi_tag(ours)}
         django_extra = {"HTTP_IF_NONE_MATCH": _wsgi_tag(django_conditional)}
     result = added_ratio(wsgi_runner(wsgi_page, ours_extra), wsgi_runner(ours, ours_extra),
-                         wsgi_runner(django_bare, django_extra), wsgi_runner(django_conditional, django_extra))
+                         wsgi_runner(django_bare, django_extra), wsgi_runner(django_conditional, django_extra),
+                         PER_ROUND)
     record_property("ratio", result["ratio"])
     print(f"\nWSGI {status}: etagcore adds {result['ours'] * 1e6:.1f} us, Django ConditionalGetMiddleware adds "
           f"{result['peer'] * 1e6:.1f} us, ratio {result['ratio']:.2f} (target <= 0.25)")

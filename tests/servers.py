@@ -1,5 +1,6 @@
 """Real servers on 127.0.0.1 for the integration tests, each in a thread that the context
-manager stops: Tornado's HTTPServer, uvicorn (ASGI) and wsgiref (WSGI)."""
+manager stops: Tornado's HTTPServer, uvicorn (ASGI), wsgiref (WSGI) and Werkzeug's development
+server (what ``flask run`` starts)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import tornado.httpserver
 import tornado.ioloop
 import tornado.netutil
 import uvicorn
+import werkzeug.serving
 
 TIMEOUT = 10
 
@@ -80,4 +82,19 @@ def asgi_server(app) -> Iterator[httpx.Client]:
             yield client
     finally:
         server.should_exit = True
+        thread.join(TIMEOUT)
+
+
+@contextlib.contextmanager
+def werkzeug_server(app) -> Iterator[httpx.Client]:
+    """Werkzeug's development server, the one ``flask run`` starts."""
+    server = werkzeug.serving.make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{server.server_port}", timeout=TIMEOUT) as client:
+            yield client
+    finally:
+        server.shutdown()
+        server.server_close()
         thread.join(TIMEOUT)

@@ -4,7 +4,6 @@ by httpx; each behaviour is also run against plain Flask/Werkzeug where they dif
 
 from __future__ import annotations
 
-import contextlib
 import gzip
 import os
 import re
@@ -17,11 +16,10 @@ from datetime import datetime, timezone
 import flask
 import httpx
 import pytest
-from werkzeug.serving import make_server as werkzeug_make_server
 
 from etagcore import ConfigError, get_strategy
 from etagcore.integrations.flask import ETag, with_etag
-from servers import TIMEOUT, wsgi_server
+from servers import werkzeug_server, wsgi_server
 from readme import example  # noqa: E402
 
 STRATEGY = get_strategy("xxh3-128")  # the extension's default
@@ -419,21 +417,6 @@ def test_app_is_still_flask_and_test_client_works(files):
         assert test_client.get("/files/data.bin").headers["ETag"] == str(STRATEGY.tag(FILE_BYTES))
     with pytest.raises(RuntimeError, match="already registered"):
         ETag(app)
-
-
-@contextlib.contextmanager
-def werkzeug_server(app) -> Iterator[httpx.Client]:
-    """Werkzeug's development server, the one ``flask run`` starts."""
-    server = werkzeug_make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{server.server_port}", timeout=TIMEOUT) as client:
-            yield client
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(TIMEOUT)
 
 
 def test_flask_run_server(files):
