@@ -53,8 +53,8 @@ class _Quiet(WSGIRequestHandler):
 
 
 @contextlib.contextmanager
-def wsgi_server(app) -> Iterator[httpx.Client]:
-    server = make_server("127.0.0.1", 0, app, handler_class=_Quiet)
+def _serving(server) -> Iterator[httpx.Client]:
+    """A client of a socketserver-style *server* (serve_forever / shutdown) run in a thread."""
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
@@ -64,6 +64,10 @@ def wsgi_server(app) -> Iterator[httpx.Client]:
         server.shutdown()
         server.server_close()
         thread.join(TIMEOUT)
+
+
+def wsgi_server(app) -> contextlib.AbstractContextManager[httpx.Client]:
+    return _serving(make_server("127.0.0.1", 0, app, handler_class=_Quiet))
 
 
 @contextlib.contextmanager
@@ -85,16 +89,6 @@ def asgi_server(app) -> Iterator[httpx.Client]:
         thread.join(TIMEOUT)
 
 
-@contextlib.contextmanager
-def werkzeug_server(app) -> Iterator[httpx.Client]:
+def werkzeug_server(app) -> contextlib.AbstractContextManager[httpx.Client]:
     """Werkzeug's development server, the one ``flask run`` starts."""
-    server = werkzeug.serving.make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{server.server_port}", timeout=TIMEOUT) as client:
-            yield client
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(TIMEOUT)
+    return _serving(werkzeug.serving.make_server("127.0.0.1", 0, app, threaded=True))

@@ -57,7 +57,7 @@ from ..conditional import evaluate_preconditions
 from ..errors import ConfigError
 from ..etag import ETag
 from ..registry import StrategySpec, get_strategy
-from ..response import DROPPED_ON_412, FLUSH, KEPT_ON_304, PASS, ConditionalResponse, Policy, Reply
+from ..response import DROPPED_ON_412, KEPT_ON_304, ConditionalResponse, Policy, Reply
 from ..response import checked_validator as _checked
 from ..static import StaticSite
 from ..static.site import FileBody, FileChanged
@@ -122,14 +122,8 @@ def _tag_body(policy: Policy, request: web.Request, method: str, response: web.R
     jar = response._cookies  # read without creating one (the public property makes a jar)
     if jar:  # the core decides which fields a 304/412 keeps, Set-Cookie included
         headers = [*headers, *(("Set-Cookie", morsel.output(header="")[1:]) for morsel in jar.values())]
-    action = conditional.start(response.status, headers)
-    if action is PASS:
-        return response
-    if isinstance(action, Reply):
-        return _translate(response, action, bool(jar))
-    if conditional.feed(body) is FLUSH:  # type: ignore[arg-type]  # bytearray too; over max_body: untagged
-        return response
-    return _translate(response, conditional.finish(), bool(jar))
+    action = conditional.whole(response.status, headers, body)  # type: ignore[arg-type]  # bytearray too
+    return _translate(response, action, bool(jar)) if isinstance(action, Reply) else response
 
 
 def _translate(response: web.Response, reply: Reply, cookies: bool) -> web.StreamResponse:
