@@ -34,23 +34,27 @@ import functools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Optional, Union
+from typing import TYPE_CHECKING, Any, Optional, Union
 
+from . import _backend, _response_py
 from .conditional import Headers, evaluate_preconditions, pick
 from .errors import InvalidETagError
 from .etag import ETag
 from .strategy import Strategy
 
-__all__ = ["ConditionalResponse", "Policy", "Reply", "PASS", "BUFFER", "FLUSH", "STREAMED_TYPES", "checked_validator",
+__all__ = ["ConditionalResponse", "Policy", "Reply", "PASS", "BUFFER", "FLUSH", "STREAMED_TYPE", "checked_validator",
            "encoded_variant", "validator_tag", "validator_reply"]
 
 Pairs = Sequence[tuple[Any, Any]]
 Skip = Callable[[int, Pairs], bool]
 
-PASS = "pass"  # send the app's response as it comes
-BUFFER = "buffer"  # hold the start, feed the body
-FLUSH = "flush"  # over max_body: send what is held, then pass the rest through
-STREAMED_TYPES = frozenset({"text/event-stream"})
+# The hot path (start, feed, finish, whole) is src_c/response.c, or its pure-Python twin.
+_ext = _backend.load_extension("_response")
+_core: Any = _response_py if _ext is None else _ext
+PASS: str = _core.PASS  # send the app's response as it comes
+BUFFER: str = _core.BUFFER  # hold the start, feed the body
+FLUSH: str = _core.FLUSH  # over max_body: send what is held, then pass the rest through
+STREAMED_TYPE = _response_py.STREAMED_TYPE
 
 # RFC 9110 15.4.5: a 304 keeps what a cache needs to update its stored 200; and Set-Cookie,
 # which is about the response, not the representation (a session set on a revalidated page must
@@ -86,10 +90,6 @@ class Reply:
 
 
 _NOT_TOKEN = re.compile(r"[^a-z0-9]+")
-# The response fields start() reads, in one pass (see conditional.pick).
-_FIELDS = (b"etag", b"content-type", b"content-length", b"last-modified", b"content-encoding",
-           b"x-accel-buffering")
-_REPEATED = object()  # pick()'s mark of a field sent more than once
 
 
 def _text(value: Any) -> str:
@@ -98,11 +98,6 @@ def _text(value: Any) -> str:
 
 def _name(value: Any) -> str:
     return _text(value).lower()
-
-
-def _streamed(content_type: Any) -> bool:
-    lowered = _text(content_type).lower()
-    return lowered.split(";", 1)[0].strip() in STREAMED_TYPES
 
 
 def _split(headers: Pairs, names: frozenset[Any]) -> tuple[list[tuple[Any, Any]], list[tuple[Any, Any]]]:
@@ -115,60 +110,25 @@ def _split(headers: Pairs, names: frozenset[Any]) -> tuple[list[tuple[Any, Any]]
     return inside, outside
 
 
-class ConditionalResponse:
-    """One response on its way through a middleware (see the module docstring)."""
+class _Branches:
+    """The rare branches of a response, called by the core: its own tag, a failed precondition."""
 
-    __slots__ = ("policy", "method", "request", "status", "headers", "chunks", "size", "_binary",
-                 "_length", "_last_modified")
+    if TYPE_CHECKING:  # the core's attributes
+        headers: list[tuple[Any, Any]]
+        status: int
+        method: str
+        request: Headers
+        _binary: bool
+        _last_modified: Any
+    else:
+        __slots__ = ()
 
-    def __init__(self, policy: Policy, method: str, request_headers: Headers, binary: bool = False) -> None:
-        """*request_headers*: anything :func:`etagcore.evaluate_preconditions` reads (a WSGI environ,
-        ASGI pairs, ...); *binary*: response header pairs are bytes (ASGI), else str (WSGI)."""
-        self.policy, self.method, self.request, self._binary = policy, method, request_headers, binary
-        self.chunks: list[bytes] = []
-        self.size = 0
-
-    def start(self, status: int, headers: Pairs) -> Union[str, Reply]:
-        """PASS, BUFFER, or the 304/412 Reply that replaces a response carrying its own tag.
-        A response that repeats one of the fields read here is passed through as it is."""
-        if status != 200 or (self.method != "GET" and self.method != "HEAD"):
-            return PASS
-        if type(headers) is not list:
-            headers = list(headers)
-        found = pick(headers, _FIELDS, _REPEATED)
-        own_tag = length = last_modified = coding = None
-        if found is not None:
-            if _REPEATED in found:
-                return PASS  # which of the lines holds is not ours to guess
-            own_tag, content_type, length, last_modified, coding, buffering = found
-            if buffering is not None and _text(buffering).strip().lower() == "no":
-                return PASS  # the route asks not to be buffered
-            if content_type is not None and (
-                    (b"stream" if type(content_type) is bytes else "stream") in content_type.lower()
-                    and _streamed(content_type)):
-                return PASS
-        skip = self.policy.skip
-        if skip is not None and skip(status, headers):
-            return PASS
-        self.status, self.headers, self._last_modified = status, headers, last_modified
-        if own_tag is not None:
-            return self._own_tag(_text(own_tag), None if coding is None else _text(coding).strip().lower())
-        if length is None:
-            self._length = None
-        else:
-            try:
-                self._length = int(length)
-            except ValueError:
-                return PASS
-            if self._length > self.policy.max_body:
-                return PASS
-        return BUFFER
-
-    def _own_tag(self, text: str, coding: Optional[str]) -> Union[str, Reply]:
+    def _own_tag(self, own_tag: Any, coding: Any) -> Union[str, Reply]:
         try:
-            tag = ETag.parse(text)
+            tag = ETag.parse(_text(own_tag))
         except InvalidETagError:
             return PASS  # not an entity-tag: no validator, and never an error
+        coding = None if coding is None else _text(coding).strip().lower()
         rewritten = bool(coding) and coding != "identity"
         if rewritten:
             # A compressor between the app and here (Starlette's GZipMiddleware, ...) may have
@@ -181,54 +141,41 @@ class ConditionalResponse:
             return self._failed(outcome)
         return Reply(self.status, self.headers, None, passthrough=True) if rewritten else PASS
 
-    def feed(self, chunk: bytes) -> str:
-        """Add a body chunk: BUFFER to go on, FLUSH when the body is over max_body."""
-        self.chunks.append(chunk)
-        self.size += len(chunk)
-        return FLUSH if self.size > self.policy.max_body else BUFFER
-
-    def finish(self) -> Reply:
-        """The whole body has been fed: the reply to send."""
-        headers, size, length, chunks = self.headers, self.size, self._length, self.chunks
-        if length is not None and length != size:
-            return Reply(self.status, headers, chunks)  # not the body it says: no tag
-        if self.method == "HEAD" and (size == 0) != (length == 0):
-            return Reply(self.status, headers, None)  # no body to tag: GET's tag is unknown
-        tag = self.policy.strategy.tag(chunks)
-        outcome = evaluate_preconditions(self.method, self.request, etag=tag, last_modified=self._last_modified)
-        # new lists: the app's header list may be a constant it sends again
-        if self._binary:
-            headers = [*headers, (b"etag", tag.header_bytes())]
-        else:
-            headers = [*headers, ("ETag", str(tag))]
-        if outcome is not None:
-            self.headers = headers
-            return self._failed(outcome)
-        if length is None:
-            headers.append(self._pair("Content-Length", str(size)))
-        return Reply(self.status, headers, None if self.method == "HEAD" else chunks)
-
-    def whole(self, status: int, headers: Pairs, body: bytes) -> Union[str, Reply]:
-        """For a framework that holds the whole body: PASS (send the response as it is) or the
-        Reply to send instead, as start(), feed() and finish() would decide."""
-        action = self.start(status, headers)
-        if action is not BUFFER:
-            return action
-        if self.feed(body) is FLUSH:
-            return PASS
-        return self.finish()
-
     def _failed(self, outcome: int) -> Reply:
         if outcome == 304:
             return Reply(304, _split(self.headers, _KEPT_ON_304)[0], None)
         kept = _split(self.headers, _DROPPED_ON_412)[1]
-        kept.append(self._pair("Content-Length", "0"))
+        kept.append((b"content-length", b"0") if self._binary else ("Content-Length", "0"))
         return Reply(412, kept, None)
 
-    def _pair(self, name: str, value: str) -> tuple[Any, Any]:
-        if self._binary:
-            return name.lower().encode("latin-1"), value.encode("latin-1")
-        return name, value
+
+if TYPE_CHECKING:
+    from ._response_py import ResponseCore as _ResponseCore
+else:
+    _ResponseCore = _core.ResponseCore
+
+
+class ConditionalResponse(_Branches, _ResponseCore):
+    """One response on its way through a middleware (see the module docstring).
+
+    ``ConditionalResponse(policy, method, request_headers, binary=False)``: *request_headers* is
+    anything :func:`etagcore.evaluate_preconditions` reads (a WSGI environ, ASGI pairs, ...);
+    *binary*: response header pairs are bytes (ASGI), else str (WSGI).
+
+    - ``start(status, headers)``: PASS, BUFFER, or the 304/412 Reply that replaces a response
+      carrying its own tag. A response that repeats one of the fields read here, or whose field
+      value is neither bytes nor Latin-1 text, is passed through as it is.
+    - ``feed(chunk)``: add a body chunk; BUFFER to go on, FLUSH when the body is over max_body.
+    - ``finish()``: the whole body has been fed: the Reply to send.
+    - ``whole(status, headers, body)``: for a framework that holds the whole body: PASS (send the
+      response as it is) or the Reply to send instead, as start(), feed() and finish() would decide.
+    """
+
+    __slots__ = ()
+
+
+for _module in {_response_py, _core}:
+    _module.bind(Reply, evaluate_preconditions, pick)
 
 
 def encoded_variant(tag: ETag, coding: str) -> ETag:

@@ -5,16 +5,9 @@ behaviour aborts the child, failing the test."""
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import sys
-import sysconfig
-from pathlib import Path
-
 import pytest
 
-SOURCE = Path(__file__).resolve().parent.parent / "src_c" / "fields.c"
+import sanitized
 
 DRIVER = r"""
 import random, sys
@@ -69,28 +62,13 @@ print("ok", i + 1)
 """
 
 
-def _runtime(name: str) -> str | None:
-    path = subprocess.run(["gcc", f"-print-file-name={name}"], capture_output=True, text=True).stdout.strip()
-    return path if os.path.isabs(path) and os.path.exists(path) else None
-
-
 @pytest.fixture(scope="module")
 def sanitized_module(tmp_path_factory):
-    if shutil.which("gcc") is None or _runtime("libasan.so") is None or _runtime("libubsan.so") is None:
-        pytest.skip("needs gcc with its AddressSanitizer and UBSan runtimes")
-    out = tmp_path_factory.mktemp("asan")
-    subprocess.run(["gcc", "-shared", "-fPIC", "-g", "-O1", "-fsanitize=address,undefined", "-fno-sanitize-recover=all",
-                    "-fno-omit-frame-pointer", f"-I{sysconfig.get_paths()['include']}", str(SOURCE),
-                    "-o", str(out / "_fields.so")], check=True)
-    return out
+    return sanitized.build("fields.c", "_fields", tmp_path_factory.mktemp("asan"))
 
 
 @pytest.mark.parametrize("seed", [1, 2])
 def test_fields_c_is_memory_safe_and_agrees_with_python(sanitized_module, seed):
-    env = {**os.environ, "LD_PRELOAD": f"{_runtime('libasan.so')} {_runtime('libubsan.so')}",
-           "ASAN_OPTIONS": "detect_leaks=0:abort_on_error=1", "UBSAN_OPTIONS": "halt_on_error=1:print_stacktrace=1",
-           "PYTHONMALLOC": "malloc", "PYTHONPATH": str(sanitized_module)}
-    result = subprocess.run([sys.executable, "-c", DRIVER, str(seed), "12000"], env=env, capture_output=True,
-                            text=True, timeout=300)
+    result = sanitized.run(DRIVER, sanitized_module, str(seed), "12000")
     assert result.returncode == 0, result.stderr[-4000:] + result.stdout[-2000:]
     assert result.stdout.startswith("ok 12000")

@@ -115,7 +115,7 @@ class _Response(ConditionalResponse):
         for i, chunk in enumerate(chunks):
             await self.send({"type": "http.response.body", "body": chunk,
                              "more_body": more_body or i < len(chunks) - 1})
-        self.chunks = []
+        chunks.clear()
 
 class ETagMiddleware:
     """Tags and conditional responses for an ASGI application (see the module docstring).

@@ -1,0 +1,25 @@
+from collections.abc import Callable, Sequence
+from typing import Any
+
+PASS: str
+BUFFER: str
+FLUSH: str
+
+def bind(reply: Callable[..., Any], evaluate: Callable[..., Any], pick: Callable[..., Any], /) -> None: ...
+
+class ResponseCore:
+    policy: Any
+    method: str
+    request: Any
+    status: Any
+    headers: Any
+    chunks: list[Any]
+    size: int
+    _binary: bool
+    _last_modified: Any
+    _length: int | None
+    def __init__(self, policy: Any, method: str, request_headers: Any, binary: bool = ...) -> None: ...
+    def start(self, status: Any, headers: Sequence[tuple[Any, Any]], /) -> Any: ...
+    def feed(self, chunk: bytes, /) -> str: ...
+    def finish(self) -> Any: ...
+    def whole(self, status: Any, headers: Sequence[tuple[Any, Any]], body: bytes, /) -> Any: ...

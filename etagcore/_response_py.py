@@ -1,0 +1,139 @@
+"""Pure-Python :class:`ResponseCore`, the reference for ``src_c/response.c`` (same results, always):
+the hot path of :class:`etagcore.response.ConditionalResponse` (start, feed, finish, whole).
+Its rare branches (a response's own tag, a 304/412) are the subclass's ``_own_tag`` and
+``_failed``; the rules are described in ``etagcore/response.py``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, Optional
+
+PASS = "pass"
+BUFFER = "buffer"
+FLUSH = "flush"
+REPEATED = object()  # pick()'s mark of a field sent more than once
+# The response fields start() reads, in one pass (see conditional.pick).
+FIELDS = (b"etag", b"content-type", b"content-length", b"last-modified", b"content-encoding",
+          b"x-accel-buffering")
+CONDITIONAL_FIELDS = (b"if-match", b"if-none-match", b"if-modified-since", b"if-unmodified-since")
+STREAMED_TYPE = "text/event-stream"
+_LONGEST_LENGTH = 18  # significant digits of a Content-Length read; more is over any max_body
+
+_bound: dict[str, Callable[..., Any]] = {}
+
+
+def bind(reply: Callable[..., Any], evaluate: Callable[..., Any], pick: Callable[..., Any]) -> None:
+    """The Reply class, evaluate_preconditions and pick, given by etagcore.response."""
+    _bound.update(reply=reply, evaluate=evaluate, pick=pick)
+
+
+def _readable(value: Any) -> bool:
+    """Whether a field value is one start() reads: bytes, or a str of Latin-1 characters."""
+    if type(value) is bytes:
+        return True
+    return type(value) is str and (value.isascii() or max(value) <= "\xff")
+
+
+def _field_text(value: Any) -> str:
+    """A readable field value as OWS-trimmed text."""
+    return (value.decode("latin-1") if type(value) is bytes else value).strip(" \t")
+
+
+def _content_length(value: Any, max_body: int) -> Optional[int]:
+    """The Content-Length read from *value*, None when it is no 1*DIGIT or over *max_body*."""
+    text = _field_text(value)
+    if not text or not text.isascii() or not text.isdigit():
+        return None
+    significant = text.lstrip("0")
+    if len(significant) > _LONGEST_LENGTH:
+        return None
+    length = int(significant or "0")
+    return None if length > max_body else length
+
+
+class ResponseCore:
+    """One response's state and the common decisions; see etagcore.response.ConditionalResponse."""
+
+    __slots__ = ("policy", "method", "request", "status", "headers", "chunks", "size", "_binary", "_length",
+                 "_last_modified")
+
+    def __init__(self, policy: Any, method: str, request_headers: Any, binary: bool = False) -> None:
+        self.policy, self.method, self.request, self._binary = policy, method, request_headers, bool(binary)
+        self.status: Any = None
+        self.headers: Any = None
+        self._length: Optional[int] = None
+        self._last_modified: Any = None
+        self.chunks: list[Any] = []
+        self.size = 0
+
+    def start(self, status: Any, headers: Sequence[tuple[Any, Any]]) -> Any:
+        if status != 200 or (self.method != "GET" and self.method != "HEAD"):
+            return PASS
+        if type(headers) is not list:
+            headers = list(headers)
+        found = _bound["pick"](headers, FIELDS, REPEATED)
+        own_tag = length = last_modified = coding = None
+        if found is not None:
+            for value in found:
+                if value is REPEATED:
+                    return PASS  # which of the lines holds is not ours to guess
+                if value is not None and not _readable(value):
+                    return PASS  # a field we cannot read: not ours to touch
+            own_tag, content_type, length, last_modified, coding, buffering = found
+            if buffering is not None and _field_text(buffering).lower() == "no":
+                return PASS  # the route asks not to be buffered
+            if content_type is not None:
+                media_type = _field_text(content_type).split(";", 1)[0]
+                if media_type.rstrip(" \t").lower() == STREAMED_TYPE:
+                    return PASS
+        skip = self.policy.skip
+        if skip is not None and skip(status, headers):
+            return PASS
+        self.status, self.headers, self._last_modified = status, headers, last_modified
+        if own_tag is not None:
+            return self._own_tag(own_tag, coding)  # type: ignore[attr-defined]
+        if length is not None:
+            length = _content_length(length, self.policy.max_body)
+            if length is None:
+                return PASS
+        self._length = length
+        return BUFFER
+
+    def feed(self, chunk: bytes) -> str:
+        self.chunks.append(chunk)
+        self.size += len(chunk)
+        return FLUSH if self.size > self.policy.max_body else BUFFER
+
+    def finish(self) -> Any:
+        headers, size, length, chunks = self.headers, self.size, self._length, self.chunks
+        reply = _bound["reply"]
+        if length is not None and length != size:
+            return reply(self.status, headers, chunks)  # not the body it says: no tag
+        head = self.method == "HEAD"
+        if head and (size == 0) != (length == 0):
+            return reply(self.status, headers, None)  # no body to tag: GET's tag is unknown
+        tag = self.policy.strategy.tag(chunks)
+        request = self.request
+        if (type(request) is list or type(request) is tuple) and _bound["pick"](request, CONDITIONAL_FIELDS) is None:
+            outcome = None  # pairs without a precondition field: nothing to evaluate
+        else:
+            outcome = _bound["evaluate"](self.method, request, etag=tag, last_modified=self._last_modified)
+        # a new list: the app's header list may be a constant it sends again
+        if self._binary:
+            headers = [*headers, (b"etag", tag.header_bytes())]
+        else:
+            headers = [*headers, ("ETag", str(tag))]
+        if outcome is not None:
+            self.headers = headers
+            return self._failed(outcome)  # type: ignore[attr-defined]
+        if length is None:
+            headers.append((b"content-length", b"%d" % size) if self._binary else ("Content-Length", str(size)))
+        return reply(self.status, headers, None if head else chunks)
+
+    def whole(self, status: Any, headers: Sequence[tuple[Any, Any]], body: bytes) -> Any:
+        action = self.start(status, headers)
+        if action is not BUFFER:
+            return action
+        if self.feed(body) is FLUSH:
+            return PASS
+        return self.finish()

@@ -1,0 +1,539 @@
+/* etagcore._response: ResponseCore, the hot path of etagcore.response.ConditionalResponse
+ * (start, feed, finish, whole) in C. Same results as etagcore/_response_py.py, always.
+ *
+ * Why: on a small page the Python version cost ~4 us a response, mostly frames and attribute
+ * stores around ~0.6 us of real work (one header scan, one hash, one precondition check). Here
+ * the glue is a few hundred ns. The work itself stays where it is: pick(), the strategy's
+ * tag(), evaluate_preconditions() and the Reply class are the Python-level ones, given to
+ * bind() by etagcore.response; the rare branches (a response's own tag, a 304/412) are the
+ * subclass's _own_tag() and _failed().
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <structmember.h>
+
+#define LONGEST_LENGTH 18 /* significant digits of a Content-Length read; more is over any max_body */
+
+static PyObject *PASS, *BUFFER, *FLUSH, *REPEATED, *FIELDS, *CONDITIONAL_FIELDS, *int_200;
+static PyObject *reply_class, *evaluate, *pick; /* bind() */
+/* The Reply dataclass's slots (status, headers, body, passthrough): set directly, its __init__
+ * (which only assigns them) costs more than the rest of a reply. NULL: call the class. */
+static PyMemberDef *reply_slots[4];
+static PyObject *str_own_tag, *str_failed, *str_strategy, *str_max_body, *str_skip, *str_tag, *str_header_bytes;
+static PyObject *evaluate_kwnames, *etag_name_bytes, *etag_name_str, *length_name_bytes, *length_name_str;
+
+enum { OTHER = 0, GET = 1, HEAD = 2 };
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *policy, *method, *request, *status, *headers, *chunks, *last_modified;
+    PyObject *strategy, *skip; /* the policy's, read by start() */
+    Py_ssize_t size, length, max_body; /* length -1: none */
+    char binary, method_kind;
+} Core;
+
+static int core_traverse(Core *self, visitproc visit, void *arg) {
+    Py_VISIT(self->policy);
+    Py_VISIT(self->method);
+    Py_VISIT(self->request);
+    Py_VISIT(self->status);
+    Py_VISIT(self->headers);
+    Py_VISIT(self->chunks);
+    Py_VISIT(self->last_modified);
+    Py_VISIT(self->strategy);
+    Py_VISIT(self->skip);
+    return 0;
+}
+
+static int core_clear(Core *self) {
+    Py_CLEAR(self->policy);
+    Py_CLEAR(self->method);
+    Py_CLEAR(self->request);
+    Py_CLEAR(self->status);
+    Py_CLEAR(self->headers);
+    Py_CLEAR(self->chunks);
+    Py_CLEAR(self->last_modified);
+    Py_CLEAR(self->strategy);
+    Py_CLEAR(self->skip);
+    return 0;
+}
+
+static void core_dealloc(Core *self) {
+    PyObject_GC_UnTrack(self);
+    core_clear(self);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static int core_init(Core *self, PyObject *args, PyObject *kwds) {
+    static char *keywords[] = {"policy", "method", "request_headers", "binary", NULL};
+    PyObject *policy, *method, *request;
+    int binary = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOO|p:ConditionalResponse", keywords, &policy, &method, &request,
+                                     &binary))
+        return -1;
+    Py_XSETREF(self->policy, Py_NewRef(policy));
+    Py_XSETREF(self->method, Py_NewRef(method));
+    Py_XSETREF(self->request, Py_NewRef(request));
+    Py_XSETREF(self->chunks, PyList_New(0));
+    if (self->chunks == NULL)
+        return -1;
+    Py_CLEAR(self->status);
+    Py_CLEAR(self->headers);
+    Py_CLEAR(self->last_modified);
+    Py_CLEAR(self->strategy);
+    Py_CLEAR(self->skip);
+    self->size = 0;
+    self->length = -1;
+    self->binary = (char)binary;
+    self->method_kind = OTHER;
+    if (PyUnicode_CheckExact(method)) {
+        if (PyUnicode_CompareWithASCIIString(method, "GET") == 0)
+            self->method_kind = GET;
+        else if (PyUnicode_CompareWithASCIIString(method, "HEAD") == 0)
+            self->method_kind = HEAD;
+    }
+    return 0;
+}
+
+/* A field value's bytes (bytes, or a Latin-1 str: start() checked), OWS (space, tab) trimmed. */
+static const char *field_text(PyObject *value, Py_ssize_t *len) {
+    const char *data;
+    if (PyBytes_CheckExact(value)) {
+        data = PyBytes_AS_STRING(value);
+        *len = PyBytes_GET_SIZE(value);
+    } else {
+        data = (const char *)PyUnicode_1BYTE_DATA(value);
+        *len = PyUnicode_GET_LENGTH(value);
+    }
+    while (*len > 0 && (data[0] == ' ' || data[0] == '\t'))
+        data++, (*len)--;
+    while (*len > 0 && (data[*len - 1] == ' ' || data[*len - 1] == '\t'))
+        (*len)--;
+    return data;
+}
+
+/* ASCII case-insensitive equality with the lowercase *want*. */
+static int same_text(const char *data, Py_ssize_t len, const char *want) {
+    Py_ssize_t i;
+    for (i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)data[i];
+        if (c >= 'A' && c <= 'Z')
+            c += 'a' - 'A';
+        if (want[i] == '\0' || c != (unsigned char)want[i])
+            return 0;
+    }
+    return want[i] == '\0';
+}
+
+static int is_event_stream(const char *data, Py_ssize_t len) {
+    const char *semicolon = memchr(data, ';', (size_t)len);
+    if (semicolon != NULL)
+        len = semicolon - data;
+    while (len > 0 && (data[len - 1] == ' ' || data[len - 1] == '\t'))
+        len--;
+    return same_text(data, len, "text/event-stream");
+}
+
+/* The Content-Length in *data*, -1 when it is no 1*DIGIT or over *max_body*. */
+static Py_ssize_t content_length(const char *data, Py_ssize_t len, Py_ssize_t max_body) {
+    unsigned long long value = 0;
+    Py_ssize_t i, significant = 0;
+    if (len == 0)
+        return -1;
+    for (i = 0; i < len; i++) {
+        if (data[i] < '0' || data[i] > '9')
+            return -1;
+        if (significant > 0 || data[i] != '0') {
+            if (++significant > LONGEST_LENGTH)
+                return -1;
+            value = value * 10 + (unsigned long long)(data[i] - '0');
+        }
+    }
+    return value > (unsigned long long)max_body ? -1 : (Py_ssize_t)value;
+}
+
+static int read_policy(Core *self) {
+    PyObject *max_body;
+    if (self->strategy != NULL)
+        return 0;
+    max_body = PyObject_GetAttr(self->policy, str_max_body);
+    if (max_body == NULL)
+        return -1;
+    self->max_body = PyLong_AsSsize_t(max_body);
+    Py_DECREF(max_body);
+    if (self->max_body == -1 && PyErr_Occurred()) {
+        if (!PyErr_ExceptionMatches(PyExc_OverflowError))
+            return -1;
+        PyErr_Clear(); /* larger than any body a process holds */
+        self->max_body = PY_SSIZE_T_MAX;
+    }
+    if ((self->skip = PyObject_GetAttr(self->policy, str_skip)) == NULL)
+        return -1;
+    self->strategy = PyObject_GetAttr(self->policy, str_strategy);
+    return self->strategy == NULL ? -1 : 0;
+}
+
+static int not_bound(void) {
+    if (reply_class != NULL)
+        return 0;
+    PyErr_SetString(PyExc_RuntimeError, "etagcore._response.bind() was not called");
+    return -1;
+}
+
+static PyObject *core_start(Core *self, PyObject *const *args, Py_ssize_t nargs) {
+    PyObject *status, *headers, *found = NULL, *own_tag = NULL, *coding = NULL, *length = NULL, *last_modified = Py_None;
+    PyObject *result;
+    Py_ssize_t i;
+    int is_200;
+    if (nargs != 2) {
+        PyErr_SetString(PyExc_TypeError, "start(status, headers)");
+        return NULL;
+    }
+    status = args[0];
+    if (PyLong_CheckExact(status)) {
+        int overflow;
+        is_200 = PyLong_AsLongAndOverflow(status, &overflow) == 200 && !overflow;
+    } else if ((is_200 = PyObject_RichCompareBool(status, int_200, Py_EQ)) < 0) {
+        return NULL;
+    }
+    if (!is_200 || self->method_kind == OTHER)
+        return Py_NewRef(PASS);
+    if (not_bound() < 0 || read_policy(self) < 0)
+        return NULL;
+    headers = PyList_CheckExact(args[1]) ? Py_NewRef(args[1]) : PySequence_List(args[1]);
+    if (headers == NULL)
+        return NULL;
+    {
+        PyObject *pick_args[3] = {headers, FIELDS, REPEATED};
+        found = PyObject_Vectorcall(pick, pick_args, 3, NULL);
+    }
+    if (found == NULL)
+        goto error;
+    if (found != Py_None) {
+        const char *text;
+        Py_ssize_t len;
+        if (!PyList_CheckExact(found) || PyList_GET_SIZE(found) != 6) {
+            PyErr_SetString(PyExc_TypeError, "pick() gave no list of six");
+            goto error;
+        }
+        for (i = 0; i < 6; i++) {
+            PyObject *value = PyList_GET_ITEM(found, i);
+            if (value == REPEATED || (value != Py_None && !PyBytes_CheckExact(value) &&
+                                      !(PyUnicode_CheckExact(value) && PyUnicode_KIND(value) == PyUnicode_1BYTE_KIND)))
+                goto pass; /* repeated: which line holds is not ours to guess; else a field we cannot read */
+        }
+        if (PyList_GET_ITEM(found, 5) != Py_None) { /* X-Accel-Buffering: the route asks not to be buffered */
+            text = field_text(PyList_GET_ITEM(found, 5), &len);
+            if (same_text(text, len, "no"))
+                goto pass;
+        }
+        if (PyList_GET_ITEM(found, 1) != Py_None) {
+            text = field_text(PyList_GET_ITEM(found, 1), &len);
+            if (is_event_stream(text, len))
+                goto pass;
+        }
+        own_tag = PyList_GET_ITEM(found, 0);
+        length = PyList_GET_ITEM(found, 2);
+        coding = PyList_GET_ITEM(found, 4);
+        last_modified = PyList_GET_ITEM(found, 3);
+    }
+    if (self->skip != Py_None) {
+        PyObject *skip = Py_NewRef(self->skip), *skip_args[2] = {status, headers};
+        PyObject *answer = PyObject_Vectorcall(skip, skip_args, 2, NULL);
+        Py_DECREF(skip);
+        int skipped = answer == NULL ? -1 : PyObject_IsTrue(answer);
+        Py_XDECREF(answer);
+        if (skipped < 0)
+            goto error;
+        if (skipped)
+            goto pass;
+    }
+    Py_XSETREF(self->status, Py_NewRef(status));
+    Py_XSETREF(self->headers, Py_NewRef(headers));
+    Py_XSETREF(self->last_modified, Py_NewRef(last_modified));
+    if (own_tag != NULL && own_tag != Py_None) {
+        result = PyObject_CallMethodObjArgs((PyObject *)self, str_own_tag, own_tag, coding, NULL);
+        goto done;
+    }
+    self->length = -1;
+    if (length != NULL && length != Py_None) {
+        Py_ssize_t len;
+        const char *text = field_text(length, &len);
+        if ((self->length = content_length(text, len, self->max_body)) < 0)
+            goto pass;
+    }
+    result = Py_NewRef(BUFFER);
+    goto done;
+pass:
+    result = Py_NewRef(PASS);
+done:
+    Py_DECREF(found);
+    Py_DECREF(headers);
+    return result;
+error:
+    Py_XDECREF(found);
+    Py_DECREF(headers);
+    return NULL;
+}
+
+static PyObject *core_feed(Core *self, PyObject *chunk) {
+    Py_ssize_t len;
+    if (self->chunks == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "feed() before start()");
+        return NULL;
+    }
+    if (not_bound() < 0 || read_policy(self) < 0)
+        return NULL;
+    len = PyBytes_CheckExact(chunk) ? PyBytes_GET_SIZE(chunk) : PyObject_Length(chunk);
+    if (len < 0 || PyList_Append(self->chunks, chunk) < 0)
+        return NULL;
+    self->size += len;
+    return Py_NewRef(self->size > self->max_body ? FLUSH : BUFFER);
+}
+
+static PyObject *make_reply(Core *self, PyObject *headers, PyObject *body) {
+    PyObject *status = Py_NewRef(self->status ? self->status : Py_None), *reply;
+    if (reply_slots[0] != NULL) {
+        PyTypeObject *type = (PyTypeObject *)reply_class;
+        PyObject *values[4] = {status, headers, body, Py_False};
+        if ((reply = type->tp_alloc(type, 0)) != NULL) {
+            for (int i = 0; i < 4; i++) {
+                if (PyMember_SetOne((char *)reply, reply_slots[i], values[i]) < 0) {
+                    Py_CLEAR(reply);
+                    break;
+                }
+            }
+        }
+    } else {
+        PyObject *reply_args[3] = {status, headers, body};
+        reply = PyObject_Vectorcall(reply_class, reply_args, 3, NULL);
+    }
+    Py_DECREF(status);
+    return reply;
+}
+
+/* Whether request headers given as pairs hold no precondition field: then there is nothing for
+ * evaluate_preconditions() to decide. 1 yes, 0 no (or not pairs), -1 error. */
+static int no_conditions(PyObject *request) {
+    PyObject *found, *pick_args[2] = {request, CONDITIONAL_FIELDS};
+    if (!PyList_CheckExact(request) && !PyTuple_CheckExact(request))
+        return 0;
+    if ((found = PyObject_Vectorcall(pick, pick_args, 2, NULL)) == NULL)
+        return -1;
+    Py_DECREF(found);
+    return found == Py_None;
+}
+
+static PyObject *core_finish(Core *self, PyObject *Py_UNUSED(ignored)) {
+    PyObject *headers_now, *chunks, *tag = NULL, *outcome = NULL, *headers = NULL, *pair = NULL, *value, *result = NULL;
+    Py_ssize_t size = self->size, length = self->length;
+    int head = self->method_kind == HEAD;
+    if (not_bound() < 0 || read_policy(self) < 0)
+        return NULL;
+    if (self->headers == NULL || self->chunks == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "finish() before start()");
+        return NULL;
+    }
+    /* held: the strategy and evaluate_preconditions run Python code */
+    headers_now = Py_NewRef(self->headers);
+    chunks = Py_NewRef(self->chunks);
+    if (length >= 0 && length != size) {
+        result = make_reply(self, headers_now, chunks); /* not the body it says: no tag */
+        goto done;
+    }
+    if (head && (size == 0) != (length == 0)) {
+        result = make_reply(self, headers_now, Py_None); /* no body to tag: GET's tag is unknown */
+        goto done;
+    }
+    {
+        PyObject *strategy = Py_NewRef(self->strategy);
+        tag = PyObject_CallMethodOneArg(strategy, str_tag, chunks);
+        Py_DECREF(strategy);
+        if (tag == NULL)
+            goto done;
+    }
+    {
+        PyObject *evaluate_args[4] = {Py_NewRef(self->method), Py_NewRef(self->request), tag,
+                                      Py_NewRef(self->last_modified ? self->last_modified : Py_None)};
+        int none = no_conditions(evaluate_args[1]);
+        outcome = none < 0 ? NULL : none ? Py_NewRef(Py_None)
+                                         : PyObject_Vectorcall(evaluate, evaluate_args, 2, evaluate_kwnames);
+        Py_DECREF(evaluate_args[0]);
+        Py_DECREF(evaluate_args[1]);
+        Py_DECREF(evaluate_args[3]);
+        if (outcome == NULL)
+            goto done;
+    }
+    /* a new list: the app's header list may be a constant it sends again */
+    if ((headers = PySequence_List(headers_now)) == NULL)
+        goto done;
+    value = self->binary ? PyObject_CallMethodNoArgs(tag, str_header_bytes) : PyObject_Str(tag);
+    pair = value == NULL ? NULL : PyTuple_Pack(2, self->binary ? etag_name_bytes : etag_name_str, value);
+    Py_XDECREF(value);
+    if (pair == NULL || PyList_Append(headers, pair) < 0)
+        goto done;
+    Py_CLEAR(pair);
+    if (outcome != Py_None) {
+        Py_XSETREF(self->headers, Py_NewRef(headers));
+        result = PyObject_CallMethodOneArg((PyObject *)self, str_failed, outcome);
+        goto done;
+    }
+    if (length < 0) {
+        value = self->binary ? PyBytes_FromFormat("%zd", size) : PyUnicode_FromFormat("%zd", size);
+        pair = value == NULL ? NULL : PyTuple_Pack(2, self->binary ? length_name_bytes : length_name_str, value);
+        Py_XDECREF(value);
+        if (pair == NULL || PyList_Append(headers, pair) < 0)
+            goto done;
+    }
+    result = make_reply(self, headers, head ? Py_None : chunks);
+done:
+    Py_XDECREF(pair);
+    Py_XDECREF(headers);
+    Py_XDECREF(outcome);
+    Py_XDECREF(tag);
+    Py_DECREF(chunks);
+    Py_DECREF(headers_now);
+    return result;
+}
+
+static PyObject *core_whole(Core *self, PyObject *const *args, Py_ssize_t nargs) {
+    PyObject *action, *fed;
+    if (nargs != 3) {
+        PyErr_SetString(PyExc_TypeError, "whole(status, headers, body)");
+        return NULL;
+    }
+    action = core_start(self, args, 2);
+    if (action != BUFFER)
+        return action;
+    Py_DECREF(action);
+    fed = core_feed(self, args[2]);
+    if (fed == NULL)
+        return NULL;
+    Py_DECREF(fed);
+    if (fed == FLUSH)
+        return Py_NewRef(PASS);
+    return core_finish(self, NULL);
+}
+
+static PyObject *core_get_length(Core *self, void *closure) {
+    return self->length < 0 ? Py_NewRef(Py_None) : PyLong_FromSsize_t(self->length);
+}
+
+static PyMethodDef core_methods[] = {
+    {"start", (PyCFunction)(void (*)(void))core_start, METH_FASTCALL,
+     "start(status, headers) -> PASS | BUFFER | Reply"},
+    {"feed", (PyCFunction)core_feed, METH_O, "feed(chunk) -> BUFFER | FLUSH"},
+    {"finish", (PyCFunction)core_finish, METH_NOARGS, "finish() -> Reply"},
+    {"whole", (PyCFunction)(void (*)(void))core_whole, METH_FASTCALL,
+     "whole(status, headers, body) -> PASS | Reply"},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyMemberDef core_members[] = {
+    {"policy", T_OBJECT, offsetof(Core, policy), READONLY, NULL},
+    {"method", T_OBJECT, offsetof(Core, method), READONLY, NULL},
+    {"request", T_OBJECT, offsetof(Core, request), READONLY, NULL},
+    {"status", T_OBJECT, offsetof(Core, status), 0, NULL},
+    {"headers", T_OBJECT, offsetof(Core, headers), 0, NULL},
+    {"chunks", T_OBJECT, offsetof(Core, chunks), 0, NULL},
+    {"size", T_PYSSIZET, offsetof(Core, size), READONLY, NULL},
+    {"_binary", T_BOOL, offsetof(Core, binary), READONLY, NULL},
+    {"_last_modified", T_OBJECT, offsetof(Core, last_modified), READONLY, NULL},
+    {NULL, 0, 0, 0, NULL},
+};
+
+static PyGetSetDef core_getset[] = {
+    {"_length", (getter)core_get_length, NULL, "the response's Content-Length, None when it has none", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static PyTypeObject CoreType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "etagcore._response.ResponseCore",
+    .tp_basicsize = sizeof(Core),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
+    .tp_doc = "One response's state and the common decisions; see etagcore.response.ConditionalResponse.",
+    .tp_traverse = (traverseproc)core_traverse,
+    .tp_clear = (inquiry)core_clear,
+    .tp_dealloc = (destructor)core_dealloc,
+    .tp_init = (initproc)core_init,
+    .tp_new = PyType_GenericNew,
+    .tp_methods = core_methods,
+    .tp_members = core_members,
+    .tp_getset = core_getset,
+};
+
+static PyObject *bind(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 3) {
+        PyErr_SetString(PyExc_TypeError, "bind(reply, evaluate, pick)");
+        return NULL;
+    }
+    static const char *slot_names[4] = {"status", "headers", "body", "passthrough"};
+    Py_XSETREF(reply_class, Py_NewRef(args[0]));
+    Py_XSETREF(evaluate, Py_NewRef(args[1]));
+    Py_XSETREF(pick, Py_NewRef(args[2]));
+    reply_slots[0] = NULL;
+    if (PyType_Check(reply_class)) {
+        PyObject *dict = ((PyTypeObject *)reply_class)->tp_dict;
+        PyMemberDef *found[4];
+        int i;
+        for (i = 0; i < 4; i++) {
+            PyObject *descr = PyDict_GetItemString(dict, slot_names[i]);
+            if (descr == NULL || !Py_IS_TYPE(descr, &PyMemberDescr_Type) ||
+                ((PyDescrObject *)descr)->d_type != (PyTypeObject *)reply_class)
+                break;
+            found[i] = ((PyMemberDescrObject *)descr)->d_member;
+        }
+        if (i == 4)
+            memcpy(reply_slots, found, sizeof(found));
+    }
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef methods[] = {
+    {"bind", (PyCFunction)(void (*)(void))bind, METH_FASTCALL,
+     "bind(reply, evaluate, pick): the Reply class, evaluate_preconditions and pick to use."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "etagcore._response", NULL, -1, methods};
+
+static PyObject *interned(const char *text) { return PyUnicode_InternFromString(text); }
+
+PyMODINIT_FUNC PyInit__response(void) {
+    PyObject *m;
+    if (PyType_Ready(&CoreType) < 0)
+        return NULL;
+    PASS = interned("pass");
+    BUFFER = interned("buffer");
+    FLUSH = interned("flush");
+    REPEATED = PyObject_CallNoArgs((PyObject *)&PyBaseObject_Type);
+    int_200 = PyLong_FromLong(200);
+    CONDITIONAL_FIELDS = Py_BuildValue("(yyyy)", "if-match", "if-none-match", "if-modified-since", "if-unmodified-since");
+    FIELDS = Py_BuildValue("(yyyyyy)", "etag", "content-type", "content-length", "last-modified", "content-encoding",
+                           "x-accel-buffering");
+    str_own_tag = interned("_own_tag");
+    str_failed = interned("_failed");
+    str_strategy = interned("strategy");
+    str_max_body = interned("max_body");
+    str_skip = interned("skip");
+    str_tag = interned("tag");
+    str_header_bytes = interned("header_bytes");
+    evaluate_kwnames = Py_BuildValue("(ss)", "etag", "last_modified");
+    etag_name_bytes = PyBytes_FromString("etag");
+    etag_name_str = interned("ETag");
+    length_name_bytes = PyBytes_FromString("content-length");
+    length_name_str = interned("Content-Length");
+    if (!PASS || !BUFFER || !FLUSH || !REPEATED || !int_200 || !CONDITIONAL_FIELDS || !FIELDS || !str_own_tag || !str_failed || !str_strategy ||
+        !str_max_body || !str_skip || !str_tag || !str_header_bytes || !evaluate_kwnames || !etag_name_bytes ||
+        !etag_name_str || !length_name_bytes || !length_name_str)
+        return NULL;
+    m = PyModule_Create(&module);
+    if (m == NULL)
+        return NULL;
+    if (PyModule_AddObjectRef(m, "ResponseCore", (PyObject *)&CoreType) < 0 || PyModule_AddObjectRef(m, "PASS", PASS) < 0 ||
+        PyModule_AddObjectRef(m, "BUFFER", BUFFER) < 0 || PyModule_AddObjectRef(m, "FLUSH", FLUSH) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}
