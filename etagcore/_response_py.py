@@ -15,16 +15,25 @@ REPEATED = object()  # pick()'s mark of a field sent more than once
 # The response fields start() reads, in one pass (see conditional.pick).
 FIELDS = (b"etag", b"content-type", b"content-length", b"last-modified", b"content-encoding",
           b"x-accel-buffering")
-CONDITIONAL_FIELDS = (b"if-match", b"if-none-match", b"if-modified-since", b"if-unmodified-since")
 STREAMED_TYPE = "text/event-stream"
 _LONGEST_LENGTH = 18  # significant digits of a Content-Length read; more is over any max_body
 
-_bound: dict[str, Callable[..., Any]] = {}
+_bound: dict[str, Any] = {}
 
 
-def bind(reply: Callable[..., Any], evaluate: Callable[..., Any], pick: Callable[..., Any]) -> None:
-    """The Reply class, evaluate_preconditions and pick, given by etagcore.response."""
-    _bound.update(reply=reply, evaluate=evaluate, pick=pick)
+def bind(reply: Callable[..., Any], evaluate: Callable[..., Any], decide: Callable[..., Any],
+         pick: Callable[..., Any], conditional_fields: tuple[bytes, ...], kept_on_304: frozenset[Any],
+         dropped_on_412: frozenset[Any]) -> None:
+    """Given by etagcore.response: the Reply class; evaluate_preconditions, its decide() and the
+    names of the fields that one reads with pick(); the header names (lowercase str and bytes) a
+    304 keeps and a 412 drops."""
+    _bound.update(reply=reply, evaluate=evaluate, decide=decide, pick=pick, conditional_fields=conditional_fields,
+                  kept_on_304=kept_on_304, dropped_on_412=dropped_on_412)
+
+
+def _named(pair: Any, names: frozenset[Any]) -> bool:
+    name = pair[0]
+    return name in names or (not name.islower() and name.lower() in names)
 
 
 def _readable(value: Any) -> bool:
@@ -114,8 +123,9 @@ class ResponseCore:
             return reply(self.status, headers, None)  # no body to tag: GET's tag is unknown
         tag = self.policy.strategy.tag(chunks)
         request = self.request
-        if (type(request) is list or type(request) is tuple) and _bound["pick"](request, CONDITIONAL_FIELDS) is None:
-            outcome = None  # pairs without a precondition field: nothing to evaluate
+        if type(request) is list or type(request) is tuple:  # pairs: read here, once
+            fields = _bound["pick"](request, _bound["conditional_fields"])
+            outcome = None if fields is None else _bound["decide"](self.method, fields, tag, self._last_modified)
         else:
             outcome = _bound["evaluate"](self.method, request, etag=tag, last_modified=self._last_modified)
         # a new list: the app's header list may be a constant it sends again
@@ -125,7 +135,7 @@ class ResponseCore:
             headers = [*headers, ("ETag", str(tag))]
         if outcome is not None:
             self.headers = headers
-            return self._failed(outcome)  # type: ignore[attr-defined]
+            return self._failed(outcome)
         if length is None:
             headers.append((b"content-length", b"%d" % size) if self._binary else ("Content-Length", str(size)))
         return reply(self.status, headers, None if head else chunks)
@@ -137,3 +147,14 @@ class ResponseCore:
         if self.feed(body) is FLUSH:
             return PASS
         return self.finish()
+
+    def _failed(self, outcome: int) -> Any:
+        """The reply for a failed precondition: 304 with the 200's fields a cache needs, or 412
+        without validators, caching and content fields, Content-Length 0."""
+        if outcome == 304:
+            kept = _bound["kept_on_304"]
+            return _bound["reply"](304, [pair for pair in self.headers if _named(pair, kept)], None)
+        dropped = _bound["dropped_on_412"]
+        rest = [pair for pair in self.headers if not _named(pair, dropped)]
+        rest.append((b"content-length", b"0") if self._binary else ("Content-Length", "0"))
+        return _bound["reply"](412, rest, None)

@@ -22,7 +22,7 @@ from . import _backend, _fields_py
 from ._match_py import ABSENT, MATCH, STRONG_LIST, STRONG_ONE, WEAK_LIST
 from .etag import ETag
 from .httpdate import parse_http_date, to_timestamp
-from .match import evaluate
+from .match import _match, evaluate
 
 __all__ = ["evaluate_preconditions", "honour_range", "request_fields", "Headers", "LastModified"]
 
@@ -113,7 +113,7 @@ def _has_multi_getter(headers: object) -> bool:
 # The four precondition fields, read at once: (If-Match, If-None-Match, If-Modified-Since,
 # If-Unmodified-Since), each None when absent, else a line or a list of lines; or None for all.
 _NAMES = ("If-Match", "If-None-Match", "If-Modified-Since", "If-Unmodified-Since")
-_WANTED = tuple(name.lower().encode("ascii") for name in _NAMES)
+CONDITIONAL_FIELDS = tuple(name.lower().encode("ascii") for name in _NAMES)
 _ENVIRON = tuple(_environ_key(name) for name in _NAMES)
 Fields = Sequence[Any]
 
@@ -124,13 +124,13 @@ pick: Callable[..., Optional[list[Any]]] = _fields_py.pick if _ext is None else 
 def _read(headers: Headers) -> Fields | None:
     kind = type(headers)
     if kind is list or kind is tuple:
-        return pick(headers, _WANTED)
+        return pick(headers, CONDITIONAL_FIELDS)
     if kind is dict:
         if "wsgi.version" in headers or "REQUEST_METHOD" in headers:  # a WSGI environ
             get = headers.get  # type: ignore[union-attr]
             found = get(_ENVIRON[0]), get(_ENVIRON[1]), get(_ENVIRON[2]), get(_ENVIRON[3])
             return None if found == _ABSENT else found
-        return pick(headers, _WANTED)
+        return pick(headers, CONDITIONAL_FIELDS)
     as_list = getattr(headers, "_as_list", None)  # Tornado's HTTPHeaders: lines by canonical name
     if type(as_list) is dict:
         get = as_list.get
@@ -138,9 +138,9 @@ def _read(headers: Headers) -> Fields | None:
         return None if found == _ABSENT else found
     raw = getattr(headers, "raw", None)  # Starlette's Headers: the ASGI pairs
     if type(raw) is list:
-        return pick(raw, _WANTED)
+        return pick(raw, CONDITIONAL_FIELDS)
     if not isinstance(headers, Mapping) and not _has_multi_getter(headers):
-        return pick(list(headers), _WANTED)  # any iterable of pairs (ASGI allows one), read once
+        return pick(list(headers), CONDITIONAL_FIELDS)  # any iterable of pairs (ASGI allows one), read once
     lines = tuple(field_lines(headers, name) for name in _NAMES)
     return None if lines == _ABSENT else lines
 
@@ -174,9 +174,17 @@ def evaluate_preconditions(
     """
     if method in IGNORING_METHODS:
         return None
-    fields = pick(headers, _WANTED) if type(headers) is list else _read(headers)  # ASGI pairs: no frame
+    fields = pick(headers, CONDITIONAL_FIELDS) if type(headers) is list else _read(headers)  # ASGI pairs: no frame
     if fields is None:
         return None
+    return decide(method, fields, etag, last_modified, exists)
+
+
+def decide(method: str, fields: Fields, etag: ETag | str | None, last_modified: LastModified,
+           exists: bool = True) -> Literal[304, 412] | None:
+    """The RFC 9110 13.2.2 decision of :func:`evaluate_preconditions` from the four fields already
+    read: (If-Match, If-None-Match, If-Modified-Since, If-Unmodified-Since), each None, a line or
+    a list of lines, as :func:`pick` gives them for ``CONDITIONAL_FIELDS``."""
     if_match, if_none_match, modified_since, unmodified_since = fields
     current = etag if exists else None
     absent = 0 if exists else ABSENT
@@ -191,7 +199,11 @@ def evaluate_preconditions(
 
     get_or_head = method == "GET" or method == "HEAD"
     if if_none_match is not None:
-        if evaluate(if_none_match, current, WEAK_LIST | absent) == MATCH:
+        if type(if_none_match) is bytes and type(current) is ETag:  # ASGI's one line against a tag: one C call
+            matched = _match(if_none_match, len(if_none_match), current.header_bytes(), WEAK_LIST) == MATCH
+        else:
+            matched = evaluate(if_none_match, current, WEAK_LIST | absent) == MATCH
+        if matched:
             return 304 if get_or_head else 412
     elif get_or_head and modified_since is not None and exists and last_modified is not None:
         date, lm = _single_date(modified_since), to_timestamp(last_modified)  # an unreadable date is none

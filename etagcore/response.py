@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Optional, Union
 
 from . import _backend, _response_py
-from .conditional import Headers, evaluate_preconditions, pick
+from .conditional import CONDITIONAL_FIELDS, Headers, decide, evaluate_preconditions, pick
 from .errors import InvalidETagError
 from .etag import ETag
 from .strategy import Strategy
@@ -100,18 +100,8 @@ def _name(value: Any) -> str:
     return _text(value).lower()
 
 
-def _split(headers: Pairs, names: frozenset[Any]) -> tuple[list[tuple[Any, Any]], list[tuple[Any, Any]]]:
-    """The pairs of *headers* whose name is in *names* (given in lowercase str and bytes), and the others."""
-    inside: list[tuple[Any, Any]] = []
-    outside: list[tuple[Any, Any]] = []
-    for pair in headers:
-        name = pair[0]
-        (inside if name in names or (not name.islower() and name.lower() in names) else outside).append(pair)
-    return inside, outside
-
-
 class _Branches:
-    """The rare branches of a response, called by the core: its own tag, a failed precondition."""
+    """The rare branch of a response, called by the core: a tag of its own."""
 
     if TYPE_CHECKING:  # the core's attributes
         headers: list[tuple[Any, Any]]
@@ -120,6 +110,8 @@ class _Branches:
         request: Headers
         _binary: bool
         _last_modified: Any
+
+        def _failed(self, outcome: int) -> Reply: ...
     else:
         __slots__ = ()
 
@@ -140,13 +132,6 @@ class _Branches:
         if outcome is not None:
             return self._failed(outcome)
         return Reply(self.status, self.headers, None, passthrough=True) if rewritten else PASS
-
-    def _failed(self, outcome: int) -> Reply:
-        if outcome == 304:
-            return Reply(304, _split(self.headers, _KEPT_ON_304)[0], None)
-        kept = _split(self.headers, _DROPPED_ON_412)[1]
-        kept.append((b"content-length", b"0") if self._binary else ("Content-Length", "0"))
-        return Reply(412, kept, None)
 
 
 if TYPE_CHECKING:
@@ -174,8 +159,13 @@ class ConditionalResponse(_Branches, _ResponseCore):
     __slots__ = ()
 
 
+def _bind(core: Any) -> None:
+    """Give a core (the C module or its twin) the Python-level parts it calls."""
+    core.bind(Reply, evaluate_preconditions, decide, pick, CONDITIONAL_FIELDS, _KEPT_ON_304, _DROPPED_ON_412)
+
+
 for _module in {_response_py, _core}:
-    _module.bind(Reply, evaluate_preconditions, pick)
+    _bind(_module)
 
 
 def encoded_variant(tag: ETag, coding: str) -> ETag:

@@ -14,12 +14,12 @@
 
 #define LONGEST_LENGTH 18 /* significant digits of a Content-Length read; more is over any max_body */
 
-static PyObject *PASS, *BUFFER, *FLUSH, *REPEATED, *FIELDS, *CONDITIONAL_FIELDS, *int_200;
-static PyObject *reply_class, *evaluate, *pick; /* bind() */
+static PyObject *PASS, *BUFFER, *FLUSH, *REPEATED, *FIELDS, *int_200, *int_304, *int_412;
+static PyObject *reply_class, *evaluate, *decide, *pick, *conditional_fields, *kept_on_304, *dropped_on_412; /* bind() */
 /* The Reply dataclass's slots (status, headers, body, passthrough): set directly, its __init__
  * (which only assigns them) costs more than the rest of a reply. NULL: call the class. */
 static PyMemberDef *reply_slots[4];
-static PyObject *str_own_tag, *str_failed, *str_strategy, *str_max_body, *str_skip, *str_tag, *str_header_bytes;
+static PyObject *str_own_tag, *str_failed, *str_islower, *str_lower, *zero_bytes, *zero_str, *str_strategy, *str_max_body, *str_skip, *str_tag, *str_header_bytes;
 static PyObject *evaluate_kwnames, *etag_name_bytes, *etag_name_str, *length_name_bytes, *length_name_str;
 
 enum { OTHER = 0, GET = 1, HEAD = 2 };
@@ -27,7 +27,7 @@ enum { OTHER = 0, GET = 1, HEAD = 2 };
 typedef struct {
     PyObject_HEAD
     PyObject *policy, *method, *request, *status, *headers, *chunks, *last_modified;
-    PyObject *strategy, *skip; /* the policy's, read by start() */
+    PyObject *tag, *skip; /* the policy's strategy.tag and skip, read by start() */
     Py_ssize_t size, length, max_body; /* length -1: none */
     char binary, method_kind;
 } Core;
@@ -40,7 +40,7 @@ static int core_traverse(Core *self, visitproc visit, void *arg) {
     Py_VISIT(self->headers);
     Py_VISIT(self->chunks);
     Py_VISIT(self->last_modified);
-    Py_VISIT(self->strategy);
+    Py_VISIT(self->tag);
     Py_VISIT(self->skip);
     return 0;
 }
@@ -53,7 +53,7 @@ static int core_clear(Core *self) {
     Py_CLEAR(self->headers);
     Py_CLEAR(self->chunks);
     Py_CLEAR(self->last_modified);
-    Py_CLEAR(self->strategy);
+    Py_CLEAR(self->tag);
     Py_CLEAR(self->skip);
     return 0;
 }
@@ -68,9 +68,17 @@ static int core_init(Core *self, PyObject *args, PyObject *kwds) {
     static char *keywords[] = {"policy", "method", "request_headers", "binary", NULL};
     PyObject *policy, *method, *request;
     int binary = 0;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOO|p:ConditionalResponse", keywords, &policy, &method, &request,
-                                     &binary))
+    Py_ssize_t nargs = PyTuple_GET_SIZE(args);
+    if ((kwds == NULL || PyDict_GET_SIZE(kwds) == 0) && (nargs == 3 || nargs == 4)) { /* the common call */
+        policy = PyTuple_GET_ITEM(args, 0);
+        method = PyTuple_GET_ITEM(args, 1);
+        request = PyTuple_GET_ITEM(args, 2);
+        if (nargs == 4 && (binary = PyObject_IsTrue(PyTuple_GET_ITEM(args, 3))) < 0)
+            return -1;
+    } else if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOO|p:ConditionalResponse", keywords, &policy, &method,
+                                            &request, &binary)) {
         return -1;
+    }
     Py_XSETREF(self->policy, Py_NewRef(policy));
     Py_XSETREF(self->method, Py_NewRef(method));
     Py_XSETREF(self->request, Py_NewRef(request));
@@ -80,7 +88,7 @@ static int core_init(Core *self, PyObject *args, PyObject *kwds) {
     Py_CLEAR(self->status);
     Py_CLEAR(self->headers);
     Py_CLEAR(self->last_modified);
-    Py_CLEAR(self->strategy);
+    Py_CLEAR(self->tag);
     Py_CLEAR(self->skip);
     self->size = 0;
     self->length = -1;
@@ -152,25 +160,45 @@ static Py_ssize_t content_length(const char *data, Py_ssize_t len, Py_ssize_t ma
     return value > (unsigned long long)max_body ? -1 : (Py_ssize_t)value;
 }
 
+/* The last policy read and what the core needs of it: a middleware has one policy, frozen, so
+ * its attributes are read once rather than per response. */
+static PyObject *last_policy, *last_tag, *last_skip;
+static Py_ssize_t last_max_body;
+
 static int read_policy(Core *self) {
-    PyObject *max_body;
-    if (self->strategy != NULL)
-        return 0;
-    max_body = PyObject_GetAttr(self->policy, str_max_body);
-    if (max_body == NULL)
-        return -1;
-    self->max_body = PyLong_AsSsize_t(max_body);
-    Py_DECREF(max_body);
-    if (self->max_body == -1 && PyErr_Occurred()) {
-        if (!PyErr_ExceptionMatches(PyExc_OverflowError))
-            return -1;
-        PyErr_Clear(); /* larger than any body a process holds */
-        self->max_body = PY_SSIZE_T_MAX;
+    if (self->tag == NULL) {
+        if (self->policy != last_policy) {
+            PyObject *strategy, *tag, *skip, *max_body_object;
+            Py_ssize_t max_body;
+            if ((max_body_object = PyObject_GetAttr(self->policy, str_max_body)) == NULL)
+                return -1;
+            max_body = PyLong_AsSsize_t(max_body_object);
+            Py_DECREF(max_body_object);
+            if (max_body == -1 && PyErr_Occurred()) {
+                if (!PyErr_ExceptionMatches(PyExc_OverflowError))
+                    return -1;
+                PyErr_Clear(); /* larger than any body a process holds */
+                max_body = PY_SSIZE_T_MAX;
+            }
+            if ((skip = PyObject_GetAttr(self->policy, str_skip)) == NULL)
+                return -1;
+            strategy = PyObject_GetAttr(self->policy, str_strategy);
+            tag = strategy == NULL ? NULL : PyObject_GetAttr(strategy, str_tag);
+            Py_XDECREF(strategy);
+            if (tag == NULL) {
+                Py_DECREF(skip);
+                return -1;
+            }
+            Py_XSETREF(last_tag, tag);
+            Py_XSETREF(last_skip, skip);
+            Py_XSETREF(last_policy, Py_NewRef(self->policy));
+            last_max_body = max_body;
+        }
+        self->tag = Py_NewRef(last_tag);
+        Py_XSETREF(self->skip, Py_NewRef(last_skip));
+        self->max_body = last_max_body;
     }
-    if ((self->skip = PyObject_GetAttr(self->policy, str_skip)) == NULL)
-        return -1;
-    self->strategy = PyObject_GetAttr(self->policy, str_strategy);
-    return self->strategy == NULL ? -1 : 0;
+    return 0;
 }
 
 static int not_bound(void) {
@@ -291,8 +319,9 @@ static PyObject *core_feed(Core *self, PyObject *chunk) {
     return Py_NewRef(self->size > self->max_body ? FLUSH : BUFFER);
 }
 
-static PyObject *make_reply(Core *self, PyObject *headers, PyObject *body) {
-    PyObject *status = Py_NewRef(self->status ? self->status : Py_None), *reply;
+static PyObject *make_reply(PyObject *status, PyObject *headers, PyObject *body) {
+    PyObject *reply;
+    Py_INCREF(status);
     if (reply_slots[0] != NULL) {
         PyTypeObject *type = (PyTypeObject *)reply_class;
         PyObject *values[4] = {status, headers, body, Py_False};
@@ -312,16 +341,110 @@ static PyObject *make_reply(Core *self, PyObject *headers, PyObject *body) {
     return reply;
 }
 
-/* Whether request headers given as pairs hold no precondition field: then there is nothing for
- * evaluate_preconditions() to decide. 1 yes, 0 no (or not pairs), -1 error. */
-static int no_conditions(PyObject *request) {
-    PyObject *found, *pick_args[2] = {request, CONDITIONAL_FIELDS};
-    if (!PyList_CheckExact(request) && !PyTuple_CheckExact(request))
-        return 0;
-    if ((found = PyObject_Vectorcall(pick, pick_args, 2, NULL)) == NULL)
+/* evaluate_preconditions() for the request: its fields read here when they are pairs (ASGI), so
+ * that a request without a precondition field costs one scan and no call. */
+static PyObject *preconditions(PyObject *method, PyObject *request, PyObject *tag, PyObject *last_modified) {
+    PyObject *fields, *outcome;
+    if (PyList_CheckExact(request) || PyTuple_CheckExact(request)) {
+        PyObject *pick_args[2] = {request, conditional_fields};
+        if ((fields = PyObject_Vectorcall(pick, pick_args, 2, NULL)) == NULL || fields == Py_None)
+            return fields;
+        PyObject *decide_args[4] = {method, fields, tag, last_modified};
+        outcome = PyObject_Vectorcall(decide, decide_args, 4, NULL);
+        Py_DECREF(fields);
+        return outcome;
+    }
+    PyObject *evaluate_args[4] = {method, request, tag, last_modified};
+    return PyObject_Vectorcall(evaluate, evaluate_args, 2, evaluate_kwnames);
+}
+
+/* Whether an exact bytes or str has a character lower() changes: an ASCII capital, or for a
+ * str anything beyond ASCII (checked by lower() itself). */
+static int has_upper(PyObject *text) {
+    const char *data;
+    Py_ssize_t len;
+    if (PyBytes_CheckExact(text)) {
+        data = PyBytes_AS_STRING(text);
+        len = PyBytes_GET_SIZE(text);
+    } else if (PyUnicode_IS_ASCII(text)) {
+        data = (const char *)PyUnicode_1BYTE_DATA(text);
+        len = PyUnicode_GET_LENGTH(text);
+    } else {
+        return 1;
+    }
+    for (Py_ssize_t i = 0; i < len; i++)
+        if (data[i] >= 'A' && data[i] <= 'Z')
+            return 1;
+    return 0;
+}
+
+/* Whether the pair's name is in *names* (lowercase str and bytes): as is, or lowered. */
+static int named(PyObject *pair, PyObject *names) {
+    PyObject *name = PySequence_GetItem(pair, 0), *answer;
+    int found;
+    if (name == NULL)
         return -1;
-    Py_DECREF(found);
-    return found == Py_None;
+    if ((found = PySequence_Contains(names, name)) == 0 && (PyBytes_CheckExact(name) || PyUnicode_CheckExact(name)) &&
+        !has_upper(name)) {
+        Py_DECREF(name);
+        return 0; /* lowering changes nothing: not in names */
+    }
+    if (found == 0 && (answer = PyObject_CallMethodNoArgs(name, str_islower))) {
+        found = PyObject_IsTrue(answer);
+        Py_DECREF(answer);
+        if (found == 0) {
+            PyObject *lowered = PyObject_CallMethodNoArgs(name, str_lower);
+            found = lowered == NULL ? -1 : PySequence_Contains(names, lowered);
+            Py_XDECREF(lowered);
+        } else if (found == 1) {
+            found = 0; /* lowercase already, and not in names */
+        }
+    } else if (found == 0) {
+        found = -1; /* islower() failed */
+    }
+    Py_DECREF(name);
+    return found;
+}
+
+/* The reply for a failed precondition: 304 with the 200's fields a cache needs, or 412 without
+ * validators, caching and content fields, Content-Length 0. */
+static PyObject *core_failed(Core *self, PyObject *outcome) {
+    PyObject *iterator, *pair, *kept, *result = NULL;
+    int is_304 = PyObject_RichCompareBool(outcome, int_304, Py_EQ);
+    if (is_304 < 0 || not_bound() < 0)
+        return NULL;
+    if (self->headers == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "_failed() before start()");
+        return NULL;
+    }
+    if ((kept = PyList_New(0)) == NULL)
+        return NULL;
+    if ((iterator = PyObject_GetIter(self->headers)) == NULL)
+        goto done;
+    while ((pair = PyIter_Next(iterator)) != NULL) {
+        int inside = named(pair, is_304 ? kept_on_304 : dropped_on_412);
+        if (inside < 0 || (inside == is_304 && PyList_Append(kept, pair) < 0)) {
+            Py_DECREF(pair);
+            Py_DECREF(iterator);
+            goto done;
+        }
+        Py_DECREF(pair);
+    }
+    Py_DECREF(iterator);
+    if (PyErr_Occurred())
+        goto done;
+    if (!is_304) {
+        PyObject *length = self->binary ? PyTuple_Pack(2, length_name_bytes, zero_bytes)
+                                        : PyTuple_Pack(2, length_name_str, zero_str);
+        int failed = length == NULL || PyList_Append(kept, length) < 0;
+        Py_XDECREF(length);
+        if (failed)
+            goto done;
+    }
+    result = make_reply(is_304 ? int_304 : int_412, kept, Py_None);
+done:
+    Py_DECREF(kept);
+    return result;
 }
 
 static PyObject *core_finish(Core *self, PyObject *Py_UNUSED(ignored)) {
@@ -338,26 +461,24 @@ static PyObject *core_finish(Core *self, PyObject *Py_UNUSED(ignored)) {
     headers_now = Py_NewRef(self->headers);
     chunks = Py_NewRef(self->chunks);
     if (length >= 0 && length != size) {
-        result = make_reply(self, headers_now, chunks); /* not the body it says: no tag */
+        result = make_reply(self->status, headers_now, chunks); /* not the body it says: no tag */
         goto done;
     }
     if (head && (size == 0) != (length == 0)) {
-        result = make_reply(self, headers_now, Py_None); /* no body to tag: GET's tag is unknown */
+        result = make_reply(self->status, headers_now, Py_None); /* no body to tag: GET's tag is unknown */
         goto done;
     }
     {
-        PyObject *strategy = Py_NewRef(self->strategy);
-        tag = PyObject_CallMethodOneArg(strategy, str_tag, chunks);
-        Py_DECREF(strategy);
+        PyObject *tag_function = Py_NewRef(self->tag);
+        tag = PyObject_CallOneArg(tag_function, chunks);
+        Py_DECREF(tag_function);
         if (tag == NULL)
             goto done;
     }
     {
         PyObject *evaluate_args[4] = {Py_NewRef(self->method), Py_NewRef(self->request), tag,
                                       Py_NewRef(self->last_modified ? self->last_modified : Py_None)};
-        int none = no_conditions(evaluate_args[1]);
-        outcome = none < 0 ? NULL : none ? Py_NewRef(Py_None)
-                                         : PyObject_Vectorcall(evaluate, evaluate_args, 2, evaluate_kwnames);
+        outcome = preconditions(evaluate_args[0], evaluate_args[1], tag, evaluate_args[3]);
         Py_DECREF(evaluate_args[0]);
         Py_DECREF(evaluate_args[1]);
         Py_DECREF(evaluate_args[3]);
@@ -375,7 +496,7 @@ static PyObject *core_finish(Core *self, PyObject *Py_UNUSED(ignored)) {
     Py_CLEAR(pair);
     if (outcome != Py_None) {
         Py_XSETREF(self->headers, Py_NewRef(headers));
-        result = PyObject_CallMethodOneArg((PyObject *)self, str_failed, outcome);
+        result = core_failed(self, outcome);
         goto done;
     }
     if (length < 0) {
@@ -385,7 +506,7 @@ static PyObject *core_finish(Core *self, PyObject *Py_UNUSED(ignored)) {
         if (pair == NULL || PyList_Append(headers, pair) < 0)
             goto done;
     }
-    result = make_reply(self, headers, head ? Py_None : chunks);
+    result = make_reply(self->status, headers, head ? Py_None : chunks);
 done:
     Py_XDECREF(pair);
     Py_XDECREF(headers);
@@ -424,6 +545,7 @@ static PyMethodDef core_methods[] = {
      "start(status, headers) -> PASS | BUFFER | Reply"},
     {"feed", (PyCFunction)core_feed, METH_O, "feed(chunk) -> BUFFER | FLUSH"},
     {"finish", (PyCFunction)core_finish, METH_NOARGS, "finish() -> Reply"},
+    {"_failed", (PyCFunction)core_failed, METH_O, "_failed(outcome) -> the 304 or 412 Reply"},
     {"whole", (PyCFunction)(void (*)(void))core_whole, METH_FASTCALL,
      "whole(status, headers, body) -> PASS | Reply"},
     {NULL, NULL, 0, NULL},
@@ -463,14 +585,19 @@ static PyTypeObject CoreType = {
 };
 
 static PyObject *bind(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
-    if (nargs != 3) {
-        PyErr_SetString(PyExc_TypeError, "bind(reply, evaluate, pick)");
+    if (nargs != 7 || !PyTuple_CheckExact(args[4]) || !PyFrozenSet_CheckExact(args[5]) || !PyFrozenSet_CheckExact(args[6])) {
+        PyErr_SetString(PyExc_TypeError, "bind(reply, evaluate, decide, pick, conditional_fields: tuple, "
+                                         "kept_on_304: frozenset, dropped_on_412: frozenset)");
         return NULL;
     }
+    Py_XSETREF(decide, Py_NewRef(args[2]));
+    Py_XSETREF(conditional_fields, Py_NewRef(args[4]));
+    Py_XSETREF(kept_on_304, Py_NewRef(args[5]));
+    Py_XSETREF(dropped_on_412, Py_NewRef(args[6]));
     static const char *slot_names[4] = {"status", "headers", "body", "passthrough"};
     Py_XSETREF(reply_class, Py_NewRef(args[0]));
     Py_XSETREF(evaluate, Py_NewRef(args[1]));
-    Py_XSETREF(pick, Py_NewRef(args[2]));
+    Py_XSETREF(pick, Py_NewRef(args[3]));
     reply_slots[0] = NULL;
     if (PyType_Check(reply_class)) {
         PyObject *dict = ((PyTypeObject *)reply_class)->tp_dict;
@@ -491,7 +618,7 @@ static PyObject *bind(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 
 static PyMethodDef methods[] = {
     {"bind", (PyCFunction)(void (*)(void))bind, METH_FASTCALL,
-     "bind(reply, evaluate, pick): the Reply class, evaluate_preconditions and pick to use."},
+     "bind(reply, evaluate, decide, pick, conditional_fields, kept_on_304, dropped_on_412): see _response_py.bind"},
     {NULL, NULL, 0, NULL},
 };
 
@@ -508,7 +635,12 @@ PyMODINIT_FUNC PyInit__response(void) {
     FLUSH = interned("flush");
     REPEATED = PyObject_CallNoArgs((PyObject *)&PyBaseObject_Type);
     int_200 = PyLong_FromLong(200);
-    CONDITIONAL_FIELDS = Py_BuildValue("(yyyy)", "if-match", "if-none-match", "if-modified-since", "if-unmodified-since");
+    int_304 = PyLong_FromLong(304);
+    int_412 = PyLong_FromLong(412);
+    str_islower = interned("islower");
+    str_lower = interned("lower");
+    zero_bytes = PyBytes_FromString("0");
+    zero_str = interned("0");
     FIELDS = Py_BuildValue("(yyyyyy)", "etag", "content-type", "content-length", "last-modified", "content-encoding",
                            "x-accel-buffering");
     str_own_tag = interned("_own_tag");
@@ -523,7 +655,8 @@ PyMODINIT_FUNC PyInit__response(void) {
     etag_name_str = interned("ETag");
     length_name_bytes = PyBytes_FromString("content-length");
     length_name_str = interned("Content-Length");
-    if (!PASS || !BUFFER || !FLUSH || !REPEATED || !int_200 || !CONDITIONAL_FIELDS || !FIELDS || !str_own_tag || !str_failed || !str_strategy ||
+    if (!PASS || !BUFFER || !FLUSH || !REPEATED || !int_200 || !int_304 || !int_412 || !str_islower || !str_lower ||
+        !zero_bytes || !zero_str || !FIELDS || !str_own_tag || !str_failed || !str_strategy ||
         !str_max_body || !str_skip || !str_tag || !str_header_bytes || !evaluate_kwnames || !etag_name_bytes ||
         !etag_name_str || !length_name_bytes || !length_name_str)
         return NULL;

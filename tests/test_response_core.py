@@ -18,10 +18,9 @@ DRIVER = r"""
 import random, sys
 import _response
 from etagcore import _response_py, response
-from etagcore.conditional import evaluate_preconditions, pick
 from response_cases import case, trace
 
-_response.bind(response.Reply, evaluate_preconditions, pick)
+response._bind(_response)
 rng = random.Random(int(sys.argv[1]))
 for i in range(int(sys.argv[2])):
     given = case(rng)
