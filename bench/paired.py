@@ -46,33 +46,49 @@ def paired_ratio(subject: Callable[[], object], baseline: Callable[[], object], 
             "ratio": statistics.median(ratios)}
 
 
-def added_ratio(bare: Callable[[], object], ours: Callable[[], object], peer_bare: Callable[[], object],
-                peer: Callable[[], object], requests: int, rounds: int = 21, batches: int = 3) -> dict[str, float]:
-    """What a middleware adds to a request against what a peer adds to its own: each callable runs
-    *requests* requests. Per round, the four take turns *batches* times (in rotating order) and each
-    keeps its fastest batch of this thread's CPU time (time spent descheduled on a shared machine
-    is not the app's); "added" is ours minus bare, peer minus peer_bare. Medians over the rounds of
-    both added times (seconds per request) and of the per-round ratio ours/peer."""
-    subjects = [bare, ours, peer_bare, peer]
-    ours_added, peer_added, ratios = [], [], []
+def _best_times(subjects: list[Callable[[], object]], rounds: int, batches: int) -> list[list[float]]:
+    """Per round, each subject's fastest of *batches* runs in this thread's CPU time (time spent
+    descheduled on a shared machine is not the code's), the subjects taking turns in rotating order."""
+    per_round = []
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
         for _ in range(rounds):
-            best = [float("inf")] * 4
-            order = list(range(4))
+            best = [float("inf")] * len(subjects)
+            order = list(range(len(subjects)))
             for _ in range(batches):
                 for i in order:
                     start = time.thread_time()
                     subjects[i]()
-                    best[i] = min(best[i], (time.thread_time() - start) / requests)
+                    best[i] = min(best[i], time.thread_time() - start)
                 order.append(order.pop(0))
-            a, b = best[1] - best[0], best[3] - best[2]
-            ours_added.append(a)
-            peer_added.append(b)
-            ratios.append(a / b)
+            per_round.append(best)
     finally:
         if gc_was_enabled:
             gc.enable()
+    return per_round
+
+
+def cpu_ratio(subject: Callable[[], object], baseline: Callable[[], object], rounds: int = 21,
+              batches: int = 3) -> dict[str, float]:
+    """Median CPU seconds per call of each (see _best_times) and the median per-round ratio subject/baseline."""
+    per_round = _best_times([subject, baseline], rounds, batches)
+    return {"subject": statistics.median(s for s, _ in per_round),
+            "baseline": statistics.median(b for _, b in per_round),
+            "ratio": statistics.median(s / b for s, b in per_round)}
+
+
+def added_ratio(bare: Callable[[], object], ours: Callable[[], object], peer_bare: Callable[[], object],
+                peer: Callable[[], object], requests: int, rounds: int = 21, batches: int = 3) -> dict[str, float]:
+    """What a middleware adds to a request against what a peer adds to its own: each callable runs
+    *requests* requests, timed as in _best_times; "added" is ours minus bare, peer minus
+    peer_bare. Medians over the rounds of both added times (seconds per request) and of the
+    per-round ratio ours/peer."""
+    ours_added, peer_added, ratios = [], [], []
+    for best in _best_times([bare, ours, peer_bare, peer], rounds, batches):
+        a, b = (best[1] - best[0]) / requests, (best[3] - best[2]) / requests
+        ours_added.append(a)
+        peer_added.append(b)
+        ratios.append(a / b)
     return {"ours": statistics.median(ours_added), "peer": statistics.median(peer_added),
             "ratio": statistics.median(ratios)}

@@ -99,6 +99,8 @@ def evaluate(header: str | bytes | Sequence[str | bytes], current: ETag | str | 
     c: bytes | None
     if type(current) is ETag:
         c = current.header_bytes()
+        if h == c and (mode == WEAK_LIST or (not current.weak and (mode == STRONG_LIST or mode == STRONG_ONE))):
+            return MATCH  # the header is exactly the current tag (the usual revalidation): no C call
     elif type(current) is str and current.isascii() and "\0" not in current:
         c = current.encode("ascii")
     else:
@@ -129,7 +131,8 @@ def if_none_match(header: HeaderValue, current: ETag | str | None, *, mode: Lite
     """
     if type(header) is str and type(current) is ETag and mode == "rfc":  # the per-request hot path
         h = header.encode("latin-1", "etagcore.del")
-        return _match(h, len(h), current.header_bytes(), 0) != 1  # WEAK_LIST, MATCH: literals save lookups
+        c = current.header_bytes()
+        return h != c and _match(h, len(h), c, 0) != 1  # as in evaluate(); WEAK_LIST, MATCH: literals save lookups
     if header is None:
         return True
     if mode == "rfc":

@@ -500,7 +500,9 @@ static PyObject *core_finish(Core *self, PyObject *Py_UNUSED(ignored)) {
         goto done;
     }
     if (length < 0) {
-        value = self->binary ? PyBytes_FromFormat("%zd", size) : PyUnicode_FromFormat("%zd", size);
+        char digits[24];
+        int len = snprintf(digits, sizeof(digits), "%zd", size);
+        value = self->binary ? PyBytes_FromStringAndSize(digits, len) : PyUnicode_DecodeASCII(digits, len, NULL);
         pair = value == NULL ? NULL : PyTuple_Pack(2, self->binary ? length_name_bytes : length_name_str, value);
         Py_XDECREF(value);
         if (pair == NULL || PyList_Append(headers, pair) < 0)

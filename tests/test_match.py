@@ -255,3 +255,19 @@ def test_rfc_modes_agree_with_the_strict_etag_package(backend):
             assert if_range(header, current) is etag_oracle.if_range(header, current), (header, current)
             checked += 1
     assert checked == 80_000
+
+
+def test_a_header_identical_to_a_weak_current_tag_fails_strong_comparison():
+    # evaluate() answers a header identical to the current ETag without the C call: only where
+    # that is the matcher's answer too (weak comparison, or a strong tag).
+    from etagcore.match import evaluate
+
+    weak, strong = ETag.parse('W/"v1"'), ETag.parse('"v1"')
+    for header in ('W/"v1"', b'W/"v1"', ['W/"v1"']):
+        assert evaluate(header, weak, _match_py.WEAK_LIST) == _match_py.MATCH
+        assert evaluate(header, weak, _match_py.STRONG_LIST) != _match_py.MATCH
+        assert evaluate(header, weak, _match_py.STRONG_ONE) != _match_py.MATCH
+    for header in ('"v1"', b'"v1"'):
+        for mode in (_match_py.WEAK_LIST, _match_py.STRONG_LIST, _match_py.STRONG_ONE):
+            assert evaluate(header, strong, mode) == _match_py.MATCH
+    assert if_none_match('W/"v1"', weak) is False and if_match('W/"v1"', weak) is False

@@ -131,8 +131,8 @@ def _translate(response: web.Response, reply: Reply, cookies: bool) -> web.Strea
     a 304/412 with exactly the core's fields (aiohttp adds Date and Server, and Content-Length
     where a body may follow)."""
     if reply.status == response.status:
-        for name, value in reversed(reply.headers):  # the core's validator, appended last
-            if name.lower() == "etag":
+        for name, value in reversed(reply.headers):  # the core's validator, appended last as "ETag"
+            if name == "ETag":
                 response.headers["ETag"] = value
                 break
         return response

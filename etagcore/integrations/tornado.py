@@ -23,6 +23,7 @@ import functools
 import threading
 from typing import TYPE_CHECKING, Any, Literal, Optional, Union
 
+import tornado.httputil
 import tornado.iostream
 import tornado.web
 
@@ -92,19 +93,17 @@ class ETagMixin(_Base):
         return None if tag is None else str(tag)
 
     def _buffer_tag(self, mode: str) -> ETag | None:
-        if mode == "rfc" and not self._is_the_get_body():
-            return None
-        tag: ETag = self.etag_strategy.tag(self._write_buffer)
+        buffer = self._write_buffer
+        if mode == "rfc":  # only the body GET sends: not a HEAD's empty buffer, nor one its length belies
+            size = sum(map(len, buffer))
+            length = _field(self._headers, "Content-Length")
+            if (length is not None and length != str(size)) or (
+                    size == 0 and length is None and self.request.method == "HEAD"):
+                return None
+        tag: ETag = _settings_strategy(self.application.settings.get("etag_strategy", "sha1")).tag(buffer)
         if mode == "rfc" and self._transforms and self._will_gzip():
             tag = encoded_variant(tag, "gzip")
         return tag
-
-    def _is_the_get_body(self) -> bool:
-        size = sum(map(len, self._write_buffer))
-        length = self._headers.get("Content-Length")
-        if length is not None and str(length) != str(size):
-            return False
-        return not (size == 0 and length is None and self.request.method == "HEAD")
 
     def check_etag_header(self) -> bool:
         """Whether If-None-Match matches the response's ETag (weak comparison, C matcher).
@@ -162,7 +161,8 @@ class ETagMixin(_Base):
         if self._headers_written or self._status_code != 200 or (method != "GET" and method != "HEAD"):
             return
         headers = self._headers
-        current: ETag | str | None = headers.get("Etag")
+        lines = headers._as_list  # Tornado's field lines by canonical name (see _field)
+        current: ETag | str | None = _field(headers, "Etag") if "Etag" in lines else None
         if current is not None and self._transforms and self._will_gzip():
             try:  # the handler's tag names the identity body: the gzip bytes get their variant's
                 current = encoded_variant(ETag.parse(current), "gzip")
@@ -176,10 +176,10 @@ class ETagMixin(_Base):
                     headers["Etag"] = str(current)
             else:  # the handler's own compute_etag(): its answer goes through Tornado's checks
                 self.set_etag_header()
-                current = headers.get("Etag")
+                current = _field(headers, "Etag")
         try:
-            outcome = evaluate_preconditions(method, self.request.headers, etag=current,
-                                             last_modified=headers.get("Last-Modified"))
+            outcome = evaluate_preconditions(method, self.request.headers, etag=current, last_modified=(
+                _field(headers, "Last-Modified") if "Last-Modified" in lines else None))
         except InvalidETagError:
             return  # the handler's own tag is not an entity-tag: no validator, no 304/412
         if outcome is not None:
@@ -200,6 +200,15 @@ class ETagMixin(_Base):
                     and "Content-Encoding" not in self._headers
                 )
         return False
+
+
+def _field(headers: tornado.httputil.HTTPHeaders, name: str) -> Optional[str]:
+    """``headers.get(name)`` for a *name* in Tornado's canonical case, read from the lines Tornado
+    keeps: ``get()`` normalizes the name twice and raises and catches KeyError when absent."""
+    lines = headers._as_list.get(name)
+    if not lines:
+        return None
+    return lines[0] if len(lines) == 1 else ",".join(lines)
 
 
 _sites: dict[tuple[Any, ...], StaticSite] = {}
