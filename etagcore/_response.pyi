@@ -5,8 +5,8 @@ PASS: str
 BUFFER: str
 FLUSH: str
 
-def bind(reply: Callable[..., Any], evaluate: Callable[..., Any], decide: Callable[..., Any], pick: Callable[..., Any],
-         conditional_fields: tuple[bytes, ...], kept_on_304: frozenset[Any], dropped_on_412: frozenset[Any], /) -> None: ...
+def bind(reply: Callable[..., Any], read: Callable[..., Any], decide: Callable[..., Any], pick: Callable[..., Any],
+         conditional_fields: tuple[bytes, ...], environ_fields: tuple[str, ...], kept_on_304: frozenset[Any], dropped_on_412: frozenset[Any], /) -> None: ...
 
 class ResponseCore:
     policy: Any

@@ -21,14 +21,22 @@ _LONGEST_LENGTH = 18  # significant digits of a Content-Length read; more is ove
 _bound: dict[str, Any] = {}
 
 
-def bind(reply: Callable[..., Any], evaluate: Callable[..., Any], decide: Callable[..., Any],
-         pick: Callable[..., Any], conditional_fields: tuple[bytes, ...], kept_on_304: frozenset[Any],
-         dropped_on_412: frozenset[Any]) -> None:
-    """Given by etagcore.response: the Reply class; evaluate_preconditions, its decide() and the
-    names of the fields that one reads with pick(); the header names (lowercase str and bytes) a
-    304 keeps and a 412 drops."""
-    _bound.update(reply=reply, evaluate=evaluate, decide=decide, pick=pick, conditional_fields=conditional_fields,
-                  kept_on_304=kept_on_304, dropped_on_412=dropped_on_412)
+def bind(reply: Callable[..., Any], read_conditions: Callable[..., Any], decide: Callable[..., Any],
+         pick: Callable[..., Any], conditional_fields: tuple[bytes, ...], environ_fields: tuple[str, ...],
+         kept_on_304: frozenset[Any], dropped_on_412: frozenset[Any]) -> None:
+    """Given by etagcore.response: the Reply class; the two halves of evaluate_preconditions
+    (read the request's precondition fields, decide from them) and the names of those fields as
+    pick() takes them and as WSGI environ keys; the header names (lowercase str and bytes) a 304
+    keeps and a 412 drops."""
+    _bound.update(reply=reply, read_conditions=read_conditions, decide=decide, pick=pick,
+                  conditional_fields=conditional_fields, environ_fields=environ_fields, kept_on_304=kept_on_304,
+                  dropped_on_412=dropped_on_412)
+
+
+def _environ_without_conditions(request: dict[Any, Any]) -> bool:
+    """A WSGI environ with none of the precondition keys: read_conditions() would find none."""
+    return (("wsgi.version" in request or "REQUEST_METHOD" in request)
+            and not any(key in request for key in _bound["environ_fields"]))
 
 
 def _named(pair: Any, names: frozenset[Any]) -> bool:
@@ -123,11 +131,13 @@ class ResponseCore:
             return reply(self.status, headers, None)  # no body to tag: GET's tag is unknown
         tag = self.policy.strategy.tag(chunks)
         request = self.request
-        if type(request) is list or type(request) is tuple:  # pairs: read here, once
+        if type(request) is list or type(request) is tuple:  # pairs, as ASGI's: read without a frame
             fields = _bound["pick"](request, _bound["conditional_fields"])
-            outcome = None if fields is None else _bound["decide"](self.method, fields, tag, self._last_modified)
+        elif type(request) is dict and _environ_without_conditions(request):
+            fields = None
         else:
-            outcome = _bound["evaluate"](self.method, request, etag=tag, last_modified=self._last_modified)
+            fields = _bound["read_conditions"](request)
+        outcome = None if fields is None else _bound["decide"](self.method, fields, tag, self._last_modified)
         # a new list: the app's header list may be a constant it sends again
         if self._binary:
             headers = [*headers, (b"etag", tag.header_bytes())]

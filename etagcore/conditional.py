@@ -114,21 +114,23 @@ def _has_multi_getter(headers: object) -> bool:
 # If-Unmodified-Since), each None when absent, else a line or a list of lines; or None for all.
 _NAMES = ("If-Match", "If-None-Match", "If-Modified-Since", "If-Unmodified-Since")
 CONDITIONAL_FIELDS = tuple(name.lower().encode("ascii") for name in _NAMES)
-_ENVIRON = tuple(_environ_key(name) for name in _NAMES)
+ENVIRON_FIELDS = tuple(_environ_key(name) for name in _NAMES)
 Fields = Sequence[Any]
 
 _ext = _backend.load_extension("_fields")
 pick: Callable[..., Optional[list[Any]]] = _fields_py.pick if _ext is None else _ext.pick
 
 
-def _read(headers: Headers) -> Fields | None:
+def read_conditions(headers: Headers) -> Fields | None:
+    """The four precondition fields of *headers* (see CONDITIONAL_FIELDS and decide()), or None
+    when it has none of them."""
     kind = type(headers)
     if kind is list or kind is tuple:
         return pick(headers, CONDITIONAL_FIELDS)
     if kind is dict:
         if "wsgi.version" in headers or "REQUEST_METHOD" in headers:  # a WSGI environ
             get = headers.get  # type: ignore[union-attr]
-            found = get(_ENVIRON[0]), get(_ENVIRON[1]), get(_ENVIRON[2]), get(_ENVIRON[3])
+            found = get(ENVIRON_FIELDS[0]), get(ENVIRON_FIELDS[1]), get(ENVIRON_FIELDS[2]), get(ENVIRON_FIELDS[3])
             return None if found == _ABSENT else found
         return pick(headers, CONDITIONAL_FIELDS)
     as_list = getattr(headers, "_as_list", None)  # Tornado's HTTPHeaders: lines by canonical name
@@ -174,7 +176,7 @@ def evaluate_preconditions(
     """
     if method in IGNORING_METHODS:
         return None
-    fields = pick(headers, CONDITIONAL_FIELDS) if type(headers) is list else _read(headers)  # ASGI pairs: no frame
+    fields = pick(headers, CONDITIONAL_FIELDS) if type(headers) is list else read_conditions(headers)  # ASGI pairs: no frame
     if fields is None:
         return None
     return decide(method, fields, etag, last_modified, exists)

@@ -15,12 +15,14 @@
 #define LONGEST_LENGTH 18 /* significant digits of a Content-Length read; more is over any max_body */
 
 static PyObject *PASS, *BUFFER, *FLUSH, *REPEATED, *FIELDS, *int_200, *int_304, *int_412;
-static PyObject *reply_class, *evaluate, *decide, *pick, *conditional_fields, *kept_on_304, *dropped_on_412; /* bind() */
+static PyObject *reply_class, *read_conditions, *decide, *pick, *conditional_fields, *environ_fields, *kept_on_304,
+    *dropped_on_412; /* bind() */
+static PyObject *str_wsgi_version, *str_request_method;
 /* The Reply dataclass's slots (status, headers, body, passthrough): set directly, its __init__
  * (which only assigns them) costs more than the rest of a reply. NULL: call the class. */
 static PyMemberDef *reply_slots[4];
 static PyObject *str_own_tag, *str_failed, *str_islower, *str_lower, *zero_bytes, *zero_str, *str_strategy, *str_max_body, *str_skip, *str_tag, *str_header_bytes;
-static PyObject *evaluate_kwnames, *etag_name_bytes, *etag_name_str, *length_name_bytes, *length_name_str;
+static PyObject *etag_name_bytes, *etag_name_str, *length_name_bytes, *length_name_str;
 
 enum { OTHER = 0, GET = 1, HEAD = 2 };
 
@@ -341,21 +343,39 @@ static PyObject *make_reply(PyObject *status, PyObject *headers, PyObject *body)
     return reply;
 }
 
-/* evaluate_preconditions() for the request: its fields read here when they are pairs (ASGI), so
- * that a request without a precondition field costs one scan and no call. */
+/* Whether *request* is a WSGI environ with none of the precondition keys (HTTP_IF_MATCH, ...):
+ * then read_conditions() would find none. 0 on doubt (an error is cleared: it reads again). */
+static int environ_without_conditions(PyObject *request) {
+    int environ = PyDict_Contains(request, str_wsgi_version) == 1 || PyDict_Contains(request, str_request_method) == 1;
+    if (!environ)
+        goto doubt;
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(environ_fields); i++)
+        if (PyDict_Contains(request, PyTuple_GET_ITEM(environ_fields, i)) != 0)
+            goto doubt;
+    return 1;
+doubt:
+    PyErr_Clear();
+    return 0;
+}
+
+/* evaluate_preconditions() for a GET or HEAD: the request's precondition fields read (by pick()
+ * itself when they are pairs, as ASGI's are: no Python frame), decided only when there are any. */
 static PyObject *preconditions(PyObject *method, PyObject *request, PyObject *tag, PyObject *last_modified) {
     PyObject *fields, *outcome;
     if (PyList_CheckExact(request) || PyTuple_CheckExact(request)) {
         PyObject *pick_args[2] = {request, conditional_fields};
-        if ((fields = PyObject_Vectorcall(pick, pick_args, 2, NULL)) == NULL || fields == Py_None)
-            return fields;
-        PyObject *decide_args[4] = {method, fields, tag, last_modified};
-        outcome = PyObject_Vectorcall(decide, decide_args, 4, NULL);
-        Py_DECREF(fields);
-        return outcome;
+        fields = PyObject_Vectorcall(pick, pick_args, 2, NULL);
+    } else if (PyDict_CheckExact(request) && environ_without_conditions(request)) {
+        fields = Py_NewRef(Py_None);
+    } else {
+        fields = PyObject_CallOneArg(read_conditions, request);
     }
-    PyObject *evaluate_args[4] = {method, request, tag, last_modified};
-    return PyObject_Vectorcall(evaluate, evaluate_args, 2, evaluate_kwnames);
+    if (fields == NULL || fields == Py_None)
+        return fields;
+    PyObject *decide_args[4] = {method, fields, tag, last_modified};
+    outcome = PyObject_Vectorcall(decide, decide_args, 4, NULL);
+    Py_DECREF(fields);
+    return outcome;
 }
 
 /* Whether an exact bytes or str has a character lower() changes: an ASCII capital, or for a
@@ -476,12 +496,12 @@ static PyObject *core_finish(Core *self, PyObject *Py_UNUSED(ignored)) {
             goto done;
     }
     {
-        PyObject *evaluate_args[4] = {Py_NewRef(self->method), Py_NewRef(self->request), tag,
-                                      Py_NewRef(self->last_modified ? self->last_modified : Py_None)};
-        outcome = preconditions(evaluate_args[0], evaluate_args[1], tag, evaluate_args[3]);
-        Py_DECREF(evaluate_args[0]);
-        Py_DECREF(evaluate_args[1]);
-        Py_DECREF(evaluate_args[3]);
+        PyObject *method = Py_NewRef(self->method), *request = Py_NewRef(self->request);
+        PyObject *last_modified = Py_NewRef(self->last_modified ? self->last_modified : Py_None);
+        outcome = preconditions(method, request, tag, last_modified);
+        Py_DECREF(method);
+        Py_DECREF(request);
+        Py_DECREF(last_modified);
         if (outcome == NULL)
             goto done;
     }
@@ -587,18 +607,20 @@ static PyTypeObject CoreType = {
 };
 
 static PyObject *bind(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
-    if (nargs != 7 || !PyTuple_CheckExact(args[4]) || !PyFrozenSet_CheckExact(args[5]) || !PyFrozenSet_CheckExact(args[6])) {
-        PyErr_SetString(PyExc_TypeError, "bind(reply, evaluate, decide, pick, conditional_fields: tuple, "
-                                         "kept_on_304: frozenset, dropped_on_412: frozenset)");
+    if (nargs != 8 || !PyTuple_CheckExact(args[4]) || !PyTuple_CheckExact(args[5]) || !PyFrozenSet_CheckExact(args[6]) ||
+        !PyFrozenSet_CheckExact(args[7])) {
+        PyErr_SetString(PyExc_TypeError, "bind(reply, read_conditions, decide, pick, conditional_fields: tuple, "
+                                         "environ_fields: tuple, kept_on_304: frozenset, dropped_on_412: frozenset)");
         return NULL;
     }
+    Py_XSETREF(environ_fields, Py_NewRef(args[5]));
     Py_XSETREF(decide, Py_NewRef(args[2]));
     Py_XSETREF(conditional_fields, Py_NewRef(args[4]));
-    Py_XSETREF(kept_on_304, Py_NewRef(args[5]));
-    Py_XSETREF(dropped_on_412, Py_NewRef(args[6]));
+    Py_XSETREF(kept_on_304, Py_NewRef(args[6]));
+    Py_XSETREF(dropped_on_412, Py_NewRef(args[7]));
     static const char *slot_names[4] = {"status", "headers", "body", "passthrough"};
     Py_XSETREF(reply_class, Py_NewRef(args[0]));
-    Py_XSETREF(evaluate, Py_NewRef(args[1]));
+    Py_XSETREF(read_conditions, Py_NewRef(args[1]));
     Py_XSETREF(pick, Py_NewRef(args[3]));
     reply_slots[0] = NULL;
     if (PyType_Check(reply_class)) {
@@ -620,7 +642,8 @@ static PyObject *bind(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 
 static PyMethodDef methods[] = {
     {"bind", (PyCFunction)(void (*)(void))bind, METH_FASTCALL,
-     "bind(reply, evaluate, decide, pick, conditional_fields, kept_on_304, dropped_on_412): see _response_py.bind"},
+     "bind(reply, read_conditions, decide, pick, conditional_fields, environ_fields, kept_on_304, dropped_on_412):\n"
+     "see _response_py.bind"},
     {NULL, NULL, 0, NULL},
 };
 
@@ -640,6 +663,8 @@ PyMODINIT_FUNC PyInit__response(void) {
     int_304 = PyLong_FromLong(304);
     int_412 = PyLong_FromLong(412);
     str_islower = interned("islower");
+    str_wsgi_version = interned("wsgi.version");
+    str_request_method = interned("REQUEST_METHOD");
     str_lower = interned("lower");
     zero_bytes = PyBytes_FromString("0");
     zero_str = interned("0");
@@ -652,14 +677,13 @@ PyMODINIT_FUNC PyInit__response(void) {
     str_skip = interned("skip");
     str_tag = interned("tag");
     str_header_bytes = interned("header_bytes");
-    evaluate_kwnames = Py_BuildValue("(ss)", "etag", "last_modified");
     etag_name_bytes = PyBytes_FromString("etag");
     etag_name_str = interned("ETag");
     length_name_bytes = PyBytes_FromString("content-length");
     length_name_str = interned("Content-Length");
-    if (!PASS || !BUFFER || !FLUSH || !REPEATED || !int_200 || !int_304 || !int_412 || !str_islower || !str_lower ||
+    if (!PASS || !BUFFER || !FLUSH || !REPEATED || !int_200 || !int_304 || !int_412 || !str_islower || !str_wsgi_version || !str_request_method || !str_lower ||
         !zero_bytes || !zero_str || !FIELDS || !str_own_tag || !str_failed || !str_strategy ||
-        !str_max_body || !str_skip || !str_tag || !str_header_bytes || !evaluate_kwnames || !etag_name_bytes ||
+        !str_max_body || !str_skip || !str_tag || !str_header_bytes || !etag_name_bytes ||
         !etag_name_str || !length_name_bytes || !length_name_str)
         return NULL;
     m = PyModule_Create(&module);

@@ -42,7 +42,7 @@ REQUESTS = [
     [(b"if-match", b"*")], [(b"if-none-match", b"*")], [(b"if-modified-since", b"Sun, 06 Nov 2094 08:49:37 GMT")],
     [(b"if-unmodified-since", b"Sun, 06 Nov 1994 08:49:37 GMT")], [(b"if-none-match", b"junk")],
     ((b"if-none-match", BODY_TAG),), {"If-None-Match": BODY_TAG}, {"REQUEST_METHOD": "GET", "HTTP_IF_NONE_MATCH": BODY_TAG},
-    {"wsgi.version": (1, 0)}, [(b"if-none-match", BODY_TAG), (b"if-none-match", b'"x"')],
+    {"wsgi.version": (1, 0)}, {"REQUEST_METHOD": "GET", "HTTP_IF_MATCH": None}, {"HTTP_IF_NONE_MATCH": "*"}, [(b"if-none-match", BODY_TAG), (b"if-none-match", b'"x"')],
 ]
 CHUNKS = [b"", b"abc", b"x" * 40, bytearray(b"ab"), memoryview(b"mv")]
 ODD_CHUNKS = ["str", None, 3]

@@ -100,39 +100,42 @@ def _no_store(response: HttpResponseBase, store: Optional[dict[str, tuple[str, s
     return any(part.strip().lower() == "no-store" for part in value.split(","))
 
 
-def _set_headers(response: HttpResponseBase, pairs: Pairs, before: Optional[Pairs] = None,
+def _set_headers(response: HttpResponseBase, pairs: Pairs,
                  store: Optional[dict[str, tuple[str, str]]] = None) -> None:
-    """Make *response*'s headers exactly *pairs* (the core's answer); *before*: the pairs the
-    response had, for the common case of a tag and a length added at the end; *store*: its
-    header store when the caller has it already."""
-    added = pairs[len(before):] if before is not None and pairs[:len(before)] == before else None
+    """Make *response*'s headers exactly *pairs* (the core's answer); *store*: its header store
+    when the caller has it already."""
     if store is None:
         store = _store(response)
     if store is not None:
-        if added is None:
-            store.clear()
-        for name, value in pairs if added is None else added:
+        store.clear()
+        for name, value in pairs:
             store[name.lower()] = (name, value)
         return
     headers = response.headers
-    if added is None:
-        for name in list(headers):
-            del headers[name]
-    for name, value in pairs if added is None else added:
+    for name in list(headers):
+        del headers[name]
+    for name, value in pairs:
         headers[name] = value
 
 
-def _apply(response: HttpResponseBase, reply: Reply, before: Pairs,
+def _apply(response: HttpResponseBase, reply: Reply,
            store: Optional[dict[str, tuple[str, str]]] = None) -> HttpResponseBase:
-    """The core's Reply as a Django response: the same object with its headers, or a bodiless 304/412."""
+    """The core's Reply as a Django response: the same object with the core's tag (its framing,
+    Content-Length included, stays Django's and the server's), or a bodiless 304/412."""
     if reply.status == response.status_code:
-        _set_headers(response, reply.headers, before, store)
+        for name, value in reversed(reply.headers):  # the core's tag, appended last as "ETag"
+            if name == "ETag":
+                if store is not None:
+                    store["etag"] = (name, value)
+                else:
+                    response.headers["ETag"] = value
+                break
         return response
     if not response.streaming:
         # The view's response becomes the bodiless 304/412 (cheaper than a new one). Its cookies
         # (kept apart from the headers in Django) stay, as the core keeps Set-Cookie.
         response.status_code, response.reason_phrase, response.content = reply.status, None, b""
-        _set_headers(response, reply.headers, None, store)
+        _set_headers(response, reply.headers, store)
         return response
     # Not HttpResponseNotModified: its empty body makes wsgiref add "Content-Length: 0" (RFC 9110 8.6)
     answer = HttpResponse(b"", status=reply.status)
@@ -209,9 +212,11 @@ class ConditionalGetMiddleware:
             headers, cache_control = list(response.items()), True
         if response.streaming or (cache_control and _no_store(response, store)):
             return self._unread(request, response, headers, store)
-        action = ConditionalResponse(self.policy, method, request.META).whole(
-            response.status_code, headers, response.content)
-        return response if action is PASS else _apply(response, action, headers, store)  # type: ignore[arg-type]
+        container = getattr(response, "_container", None)  # response.content without its copy and calls
+        body = container[0] if type(container) is list and len(container) == 1 and type(container[0]) is bytes \
+            else response.content
+        action = ConditionalResponse(self.policy, method, request.META).whole(response.status_code, headers, body)
+        return response if action is PASS else _apply(response, action, store)  # type: ignore[arg-type]
 
     def _unread(self, request: HttpRequest, response: HttpResponseBase, headers: Pairs,
                 store: Optional[dict[str, tuple[str, str]]]) -> HttpResponseBase:
@@ -223,7 +228,7 @@ class ConditionalGetMiddleware:
         if action is PASS:
             return response
         if action is not BUFFER:
-            return _apply(response, action, headers)  # type: ignore[arg-type]
+            return _apply(response, action)  # type: ignore[arg-type]
         if is_file and not _no_store(response, store):
             return self._file(request, response, headers)
         return response
@@ -244,7 +249,7 @@ class ConditionalGetMiddleware:
         action = ConditionalResponse(self.file_policy, request.method, request.META).start(
             response.status_code, [*headers, ("ETag", value)])
         if action is not PASS and not (isinstance(action, Reply) and action.passthrough):
-            return _apply(response, action, headers) if isinstance(action, Reply) else response
+            return _apply(response, action) if isinstance(action, Reply) else response
         # The body read from that descriptor, its stat checked before the last bytes: a file
         # changed while sent is cut short rather than sent whole under the old tag (and
         # Django's handler no longer hands the file to wsgi.file_wrapper, which would not check).
@@ -252,7 +257,7 @@ class ConditionalGetMiddleware:
         if action is PASS:
             response.headers["ETag"] = value
             return response
-        return _apply(response, action, headers)  # type: ignore[arg-type]
+        return _apply(response, action)  # type: ignore[arg-type]
 
 
 def _validator(value: Union[ETag, str, None]) -> Optional[ETag]:
