@@ -68,6 +68,27 @@ def _content_length(value: Any, max_body: int) -> Optional[int]:
     return None if length > max_body else length
 
 
+def _revalidates(fields: Any, tag: Any) -> bool:
+    """The usual revalidation, decided as decide() would without calling it: no If-Match nor
+    If-Unmodified-Since, and an If-None-Match of one line that is exactly the tag (RFC 9110
+    13.2.2 step 3: 304 for a GET or HEAD). False for anything else: decide() answers."""
+    if not (type(fields) is list or type(fields) is tuple) or len(fields) != 4 or fields[0] is not None \
+            or fields[3] is not None:
+        return False
+    line = fields[1]
+    if type(line) is list and len(line) == 1:
+        line = line[0]
+    if type(line) is str and line.isascii():
+        line = line.encode("ascii")
+    elif type(line) is not bytes:
+        return False
+    try:
+        current = tag.header_bytes()
+    except Exception:  # noqa: BLE001 - decide() reports what is wrong with the tag
+        return False
+    return type(current) is bytes and line == current
+
+
 class ResponseCore:
     """One response's state and the common decisions; see etagcore.response.ConditionalResponse."""
 
@@ -137,7 +158,12 @@ class ResponseCore:
             fields = None
         else:
             fields = _bound["read_conditions"](request)
-        outcome = None if fields is None else _bound["decide"](self.method, fields, tag, self._last_modified)
+        if fields is None:
+            outcome = None
+        elif _revalidates(fields, tag):
+            outcome = 304
+        else:
+            outcome = _bound["decide"](self.method, fields, tag, self._last_modified)
         # a new list: the app's header list may be a constant it sends again
         if self._binary:
             headers = [*headers, (b"etag", tag.header_bytes())]

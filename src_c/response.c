@@ -358,6 +358,42 @@ doubt:
     return 0;
 }
 
+/* The usual revalidation, decided as decide() would without calling it: no If-Match nor
+ * If-Unmodified-Since, and an If-None-Match of one line that is exactly the tag (13.2.2 step 3:
+ * 304 for a GET or HEAD). 0 for anything else, decide() answers. */
+static int revalidates(PyObject *fields, PyObject *tag) {
+    PyObject *line, *current;
+    const char *data;
+    Py_ssize_t len;
+    int same;
+    if (!(PyList_CheckExact(fields) || PyTuple_CheckExact(fields)) || PySequence_Fast_GET_SIZE(fields) != 4 ||
+        PySequence_Fast_GET_ITEM(fields, 0) != Py_None || PySequence_Fast_GET_ITEM(fields, 3) != Py_None)
+        return 0;
+    line = PySequence_Fast_GET_ITEM(fields, 1);
+    if (PyList_CheckExact(line) && PyList_GET_SIZE(line) == 1)
+        line = PyList_GET_ITEM(line, 0);
+    if (PyBytes_CheckExact(line)) {
+        data = PyBytes_AS_STRING(line);
+        len = PyBytes_GET_SIZE(line);
+    } else if (PyUnicode_CheckExact(line) && PyUnicode_IS_ASCII(line)) {
+        data = (const char *)PyUnicode_1BYTE_DATA(line);
+        len = PyUnicode_GET_LENGTH(line);
+    } else {
+        return 0;
+    }
+    Py_INCREF(line); /* header_bytes() runs code: keep data alive */
+    if ((current = PyObject_CallMethodNoArgs(tag, str_header_bytes)) == NULL || !PyBytes_CheckExact(current)) {
+        PyErr_Clear();
+        Py_XDECREF(current);
+        Py_DECREF(line);
+        return 0;
+    }
+    same = PyBytes_GET_SIZE(current) == len && memcmp(PyBytes_AS_STRING(current), data, (size_t)len) == 0;
+    Py_DECREF(current);
+    Py_DECREF(line);
+    return same;
+}
+
 /* evaluate_preconditions() for a GET or HEAD: the request's precondition fields read (by pick()
  * itself when they are pairs, as ASGI's are: no Python frame), decided only when there are any. */
 static PyObject *preconditions(PyObject *method, PyObject *request, PyObject *tag, PyObject *last_modified) {
@@ -372,6 +408,10 @@ static PyObject *preconditions(PyObject *method, PyObject *request, PyObject *ta
     }
     if (fields == NULL || fields == Py_None)
         return fields;
+    if (revalidates(fields, tag)) {
+        Py_DECREF(fields);
+        return Py_NewRef(int_304);
+    }
     PyObject *decide_args[4] = {method, fields, tag, last_modified};
     outcome = PyObject_Vectorcall(decide, decide_args, 4, NULL);
     Py_DECREF(fields);
