@@ -83,18 +83,23 @@ def is_stable(st: os.stat_result, now_ns: Optional[int] = None) -> bool:
     return (time.time_ns() if now_ns is None else now_ns) - st.st_ctime_ns > STABLE_AFTER_NS
 
 
-def cache_key(strategy: Strategy | BaseStrategy, st: os.stat_result) -> tuple[Any, ...]:
+def cache_key(strategy: Strategy | BaseStrategy, st: os.stat_result) -> tuple[Any, ...] | None:
+    """The digest-cache key of the file with stat *st* tagged by *strategy*: the strategy's class
+    and options, and the file's identity. None for a strategy that gives no options
+    (:meth:`~etagcore.BaseStrategy.options`): nothing says which of its instances tag alike, so
+    its tags are not cached."""
     try:
-        prefix = _config_key(strategy)  # type: ignore[arg-type]
+        prefix = _strategy_identity(strategy)  # type: ignore[arg-type]
     except TypeError:  # an unhashable plug-in
-        prefix = _config_key.__wrapped__(strategy)
-    return (*prefix, *identity(st))
+        prefix = _strategy_identity.__wrapped__(strategy)
+    return None if prefix is None else (*prefix, *identity(st))
 
 
 @functools.lru_cache(maxsize=64)  # holds the strategies it has seen, so their ids stay theirs
-def _config_key(strategy: Strategy | BaseStrategy) -> tuple[Any, ...]:
-    config = getattr(strategy, "_config", None)
-    return (type(strategy), tuple(config().items()) if callable(config) else ())
+def _strategy_identity(strategy: Strategy | BaseStrategy) -> tuple[Any, ...] | None:
+    options = getattr(strategy, "options", None)
+    given = options() if callable(options) else None
+    return None if given is None else (type(strategy), tuple(given.items()))
 
 
 def hash_fd(strategy: Strategy | BaseStrategy, fd: int, size: Optional[int] = None) -> ETag:
@@ -138,7 +143,7 @@ def tag_open_file(strategy: Strategy | BaseStrategy, fd: int, st: os.stat_result
     if tag_stat is not None:
         return tag_stat(st) if is_stable(st) else None
     key = cache_key(strategy, st)
-    cached = digest_cache.get(key)
+    cached = None if key is None else digest_cache.get(key)
     if cached is not None:
         return cached
     if not is_stable(st):
@@ -146,7 +151,8 @@ def tag_open_file(strategy: Strategy | BaseStrategy, fd: int, st: os.stat_result
     tag = hash_fd(strategy, fd, st.st_size)
     if identity(os.fstat(fd)) != identity(st):
         return None
-    digest_cache.put(key, tag)
+    if key is not None:
+        digest_cache.put(key, tag)
     return tag
 
 

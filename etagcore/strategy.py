@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import base64
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
 from . import _backend, _options
@@ -65,14 +65,19 @@ class BaseStrategy(ABC):
 
         return tag_file_content(self, path)
 
-    def _config(self) -> dict[str, Any]:
-        """The options that define this strategy's output (cache keys, repr, spec)."""
-        return {}
+    def options(self) -> Mapping[str, Any] | None:
+        """This strategy's options, as its spec string gives them (``{"level": 3}`` for
+        ``mine:level=3``): with its class, what defines its tags. They key the digest cache of
+        file tags, so two strategies of one class with equal options must give equal tags for
+        equal bytes. None, the default, says nothing: file tags are then never cached (each
+        ``tag_file`` hashes the file). Built-in strategies give theirs."""
+        return None
 
     @property
     def spec(self) -> str:
         """The spec string that rebuilds this strategy with ``get_strategy``."""
-        opts = ",".join(f"{k}={str(v).lower() if isinstance(v, bool) else v}" for k, v in self._config().items())
+        options = self.options() or {}
+        opts = ",".join(f"{k}={str(v).lower() if isinstance(v, bool) else v}" for k, v in options.items())
         return f"{self.name}:{opts}" if opts else self.name
 
     def __repr__(self) -> str:
@@ -166,7 +171,7 @@ class HashStrategy(BaseStrategy):
     def _finish(self, hasher: Any) -> ETag:
         return _trusted(self._opaque(hasher), self.weak)
 
-    def _config(self) -> dict[str, Any]:
+    def options(self) -> dict[str, Any]:
         return {"encoding": self.encoding, "weak": self.weak}
 
     def new(self) -> HashTagger:

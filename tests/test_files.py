@@ -161,3 +161,68 @@ def test_same_size_rewrites_within_one_tick_never_give_a_mixed_tag(tmp_path):
         thread.join()
     assert tags
     assert set(tags) <= allowed, f"{len(set(tags) - allowed)} mixed tags of {len(tags)}"
+
+
+# -- plug-ins and the digest cache: options() is the cache identity ---------------------------------
+
+class KeyedStrategy(etagcore.BaseStrategy):
+    """A keyed plug-in (its tag depends on *key*) that counts the bodies it hashed."""
+
+    name = "keyed"
+
+    def __init__(self, *, key: str = "alpha", announce: bool = True):
+        self.key, self.announce, self.hashed = key, announce, 0
+
+    def options(self):
+        return {"key": self.key} if self.announce else None
+
+    def new(self):
+        self.hashed += 1
+        return _KeyedTagger(self.key)
+
+
+class _KeyedTagger:
+    def __init__(self, key, data=b""):
+        self.key, self.data = key, data
+
+    def update(self, chunk):
+        self.data += bytes(chunk)
+
+    def update_many(self, chunks):
+        for chunk in chunks:
+            self.update(chunk)
+
+    def etag(self):
+        return ETag(hashlib.sha1(self.key.encode() + self.data).hexdigest())
+
+    def copy(self):
+        return _KeyedTagger(self.key, self.data)
+
+
+def test_plugins_with_other_options_never_share_cached_tags(tmp_path, no_racy_window):
+    path = tmp_path / "f"
+    path.write_bytes(b"same bytes")
+    alpha, beta = KeyedStrategy(key="alpha"), KeyedStrategy(key="beta")
+    assert alpha.tag_file(path) == alpha.tag(b"same bytes")
+    assert beta.tag_file(path) == beta.tag(b"same bytes") != alpha.tag(b"same bytes")
+    again = KeyedStrategy(key="alpha")  # equal options: the cached tag is this one's too
+    assert again.tag_file(path) == alpha.tag(b"same bytes") and again.hashed == 0
+    assert (alpha.spec, beta.spec) == ("keyed:key=alpha", "keyed:key=beta")
+
+
+def test_a_plugin_without_options_is_never_cached(tmp_path, no_racy_window):
+    path = tmp_path / "f"
+    path.write_bytes(b"bytes")
+    silent = KeyedStrategy(key="alpha", announce=False)
+    for _ in range(3):
+        assert silent.tag_file(path) == silent.tag(b"bytes")
+    assert silent.hashed == 6  # three files hashed, three bodies: no cached answer
+    assert files.cache_key(silent, os.stat(path)) is None and silent.spec == "keyed"
+    other = KeyedStrategy(key="beta", announce=False)
+    assert other.tag_file(path) == other.tag(b"bytes") != silent.tag(b"bytes")
+
+
+def test_builtin_strategies_give_their_options():
+    assert get_strategy("sha1").options() == {"encoding": "hex", "weak": False}
+    assert get_strategy("blake3:bits=64").options()["bits"] == 64
+    assert get_strategy("xxh3-128:weak=true").spec == "xxh3-128:encoding=hex,weak=true"

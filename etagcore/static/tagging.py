@@ -38,6 +38,8 @@ class TagJobs:
         if st.st_size <= INLINE_MAX or not is_stable(st):
             return tag_open_file(strategy, fd, st)  # small, or answered without reading
         key = cache_key(strategy, st)
+        if key is None:  # a strategy whose tags are not cached: hashed apart, never shared
+            key = (object(),)
         cached = digest_cache.get(key)
         if cached is not None:
             return cached

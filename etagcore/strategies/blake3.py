@@ -51,5 +51,5 @@ class Blake3Strategy(HashStrategy):
     def _hexdigest(self, hasher: Any) -> str:
         return hasher.hexdigest(self._length)
 
-    def _config(self) -> dict[str, Any]:
-        return {"bits": self.bits, "threads": self.threads, **super()._config()}
+    def options(self) -> dict[str, Any]:
+        return {"bits": self.bits, "threads": self.threads, **super().options()}
