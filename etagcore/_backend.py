@@ -20,12 +20,19 @@ if choice not in _CHOICES:
     raise ConfigError(f"{ENV_VAR}={choice!r} is invalid; allowed: {', '.join(_CHOICES)}")
 
 
+# Each extension asked for, and whether its C build is in use: {"_matcher": True, ...}.
+loaded: dict[str, bool] = {}
+
+
 def load_extension(name: str) -> ModuleType | None:
     """The compiled module ``etagcore.<name>``, or None when the backend is Python / it is missing."""
+    loaded.setdefault(name, False)
     if choice == "python":
         return None
     try:
-        return importlib.import_module(f"etagcore.{name}")
+        module = importlib.import_module(f"etagcore.{name}")
+        loaded[name] = True
+        return module
     except ImportError:
         if choice == "c":
             raise ImportError(

@@ -7,26 +7,79 @@ are still printed), 2 for usage errors such as a bad ``--strategy``. Errors go t
 from __future__ import annotations
 
 import argparse
+import errno
 import inspect
 import os
+import re
+import stat
 import sys
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import Any, BinaryIO
 
-from . import __version__, matcher_backend
+from . import __version__, _backend, matcher_backend
 from .errors import EtagcoreError
+from .etag import ETag
 from .registry import available_strategies, get_strategy, strategy_factory
+from .strategy import Strategy
 
 PROG = "etagcore"
-STDIN_CHUNK = 1 << 16
+STREAM_CHUNK = 1 << 16
 
 
-def _stdin_chunks() -> Iterator[bytes]:
-    read = sys.stdin.buffer.read1  # type: ignore[union-attr]
-    while chunk := read(STDIN_CHUNK):
+class WriteError(Exception):
+    """Standard output could not be written (closed, full): coreutils' "write error", exit 1."""
+
+
+def _out(line: str) -> None:
+    if sys.stdout is None:  # started with stdout closed
+        raise WriteError(os.strerror(errno.EBADF))
+    try:
+        print(line)
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        raise WriteError(exc.strerror or str(exc)) from None
+
+
+def _stream_chunks(stream: BinaryIO) -> Iterator[bytes]:
+    read = getattr(stream, "read1", stream.read)
+    while chunk := read(STREAM_CHUNK):
         yield chunk
+
+
+def _tag_stream(strategy: Strategy, stream: BinaryIO) -> ETag:
+    if getattr(strategy, "tag_stat", None) is not None:
+        raise EtagcoreError(f"the {strategy.name} strategy tags regular files by their metadata; a stream has none")
+    return strategy.tag(_stream_chunks(stream))
+
+
+def tag_path(strategy: Strategy, path: str) -> ETag:
+    """The tag of what *path* names, as ``sha1sum`` reads it: ``-`` is standard input, a regular
+    file is tagged through the digest cache, a FIFO or device (``/dev/stdin``, ``<(cmd)``) is
+    read to its end. Raises OSError (a directory: EISDIR) or EtagcoreError."""
+    if path == "-":
+        if sys.stdin is None:  # started with stdin closed
+            raise OSError(errno.EBADF, os.strerror(errno.EBADF))
+        return _tag_stream(strategy, sys.stdin.buffer)
+    mode = os.stat(path).st_mode
+    if stat.S_ISDIR(mode):
+        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), path)
+    if stat.S_ISREG(mode):
+        return strategy.tag_file(path)
+    with open(path, "rb", buffering=0) as stream:
+        return _tag_stream(strategy, stream)
+
+
+def _tag_or_report(strategy: Strategy, path: str) -> ETag | None:
+    try:
+        return tag_path(strategy, path)
+    except OSError as exc:
+        print(f"{PROG}: {path}: {exc.strerror or exc}", file=sys.stderr)
+    except EtagcoreError as exc:
+        print(f"{PROG}: {path}: {exc}", file=sys.stderr)
+    return None
 
 
 def _cmd_tag(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
@@ -34,20 +87,62 @@ def _cmd_tag(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         strategy = get_strategy(args.strategy)
     except EtagcoreError as exc:
         parser.error(f"--strategy: {exc}")
+    if args.check:
+        return _check(strategy, args.files)
     status = 0
     for path in args.files:
-        try:
-            tag = strategy.tag(_stdin_chunks()) if path == "-" else strategy.tag_file(path)
-        except OSError as exc:
-            print(f"{PROG}: {path}: {exc.strerror or exc}", file=sys.stderr)
+        tag = _tag_or_report(strategy, path)
+        if tag is None:
             status = 1
-            continue
-        except EtagcoreError as exc:
-            print(f"{PROG}: {path}: {exc}", file=sys.stderr)
-            status = 1
-            continue
-        print(f"{tag}  {path}")
+        else:
+            _out(f"{tag}  {path}")
     return status
+
+
+def _check(strategy: Strategy, lists: Sequence[str]) -> int:
+    """``sha1sum -c``: each line ``TAG  PATH`` of the lists (as ``tag`` prints them) checked
+    again: ``PATH: OK`` or ``PATH: FAILED``; exit 1 on any failure or unreadable file."""
+    failed = unreadable = malformed = checked = 0
+    for listing in lists:
+        try:
+            if listing == "-":
+                if sys.stdin is None:
+                    raise OSError(errno.EBADF, os.strerror(errno.EBADF))
+                text = sys.stdin.buffer.read()
+            else:
+                with open(listing, "rb") as f:
+                    text = f.read()
+        except OSError as exc:
+            print(f"{PROG}: {listing}: {exc.strerror or exc}", file=sys.stderr)
+            unreadable += 1
+            continue
+        for line in text.decode("utf-8", "surrogateescape").splitlines():
+            want, separator, path = line.partition("  ")
+            if not separator or not path or not want:
+                malformed += 1 if line.strip() else 0
+                continue
+            checked += 1
+            tag = _tag_or_report(strategy, path)
+            if tag is None:
+                unreadable += 1
+                _out(f"{path}: FAILED open or read")
+            elif str(tag) == want:
+                _out(f"{path}: OK")
+            else:
+                failed += 1
+                _out(f"{path}: FAILED")
+    if malformed:
+        print(f"{PROG}: WARNING: {malformed} line{'s are' if malformed > 1 else ' is'} improperly formatted",
+              file=sys.stderr)
+    if unreadable:
+        print(f"{PROG}: WARNING: {unreadable} listed file{'s' if unreadable > 1 else ''} could not be read",
+              file=sys.stderr)
+    if failed:
+        print(f"{PROG}: WARNING: {failed} computed tag{'s' if failed > 1 else ''} did NOT match", file=sys.stderr)
+    if not checked and not unreadable:
+        print(f"{PROG}: no properly formatted tag lines found", file=sys.stderr)
+        return 1
+    return 1 if failed or unreadable else 0
 
 
 def _options_of(name: str) -> dict[str, str]:
@@ -68,12 +163,17 @@ def _cmd_strategies(args: argparse.Namespace, parser: argparse.ArgumentParser) -
             options = _options_of(name)
             doc = (inspect.getdoc(strategy_factory(name)) or "").split("\n", 1)[0]
         except EtagcoreError as exc:
-            print(f"{name}\n    unavailable: {exc}")
+            _out(f"{name}\n    unavailable: {exc}")
             continue
-        print(f"{name}\n    {doc}")
+        _out(f"{name}\n    {_plain(doc)}")
         for option, text in options.items():
-            print(f"    {option:<11} {text}")
+            _out(f"    {option:<11} {_plain(text)}")
     return 0
+
+
+def _plain(text: str) -> str:
+    """Docstring markup as plain text: ``code`` and :role:`name` lose their marks."""
+    return re.sub(r":\w+:`~?([^`]+)`", r"\1", text).replace("``", "")
 
 
 def _demo_bodies() -> list[tuple[str, object]]:
@@ -124,7 +224,11 @@ def _cmd_bench(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
     if unknown or not algorithms:
         parser.error(f"--algorithms: unknown {', '.join(unknown) or '(none given)'}; "
                      f"choose from {', '.join(cases.ALGORITHMS)}")
-    os.makedirs(args.output_dir, exist_ok=True)
+    try:
+        os.makedirs(args.output_dir, exist_ok=True)
+    except OSError as exc:
+        print(f"{PROG}: --output-dir {args.output_dir}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
     print(f"etagcore {__version__} bench ({plan.name}): {', '.join(algorithms)}; "
           f"matcher {matcher_backend()}, environment in the JSON", file=sys.stderr)
     results = []
@@ -134,12 +238,16 @@ def _cmd_bench(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
             bar.update()
     print(report.to_text(results))
     json_path = os.path.abspath(os.path.join(args.output_dir, "bench.json"))
-    report.write_json(json_path, plan, results)
-    print(f"\nresults: {json_path}")
-    if not args.no_plot:
-        png_path = os.path.abspath(os.path.join(args.output_dir, "bench.png"))
-        report.plot(png_path, results)
-        print(f"plot:    {png_path}")
+    png_path = os.path.abspath(os.path.join(args.output_dir, "bench.png"))
+    try:
+        report.write_json(json_path, plan, results)
+        print(f"\nresults: {json_path}")
+        if not args.no_plot:
+            report.plot(png_path, results)
+            print(f"plot:    {png_path}")
+    except OSError as exc:
+        print(f"{PROG}: {exc.filename or args.output_dir}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -224,7 +332,7 @@ def _port(text: str) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=PROG, description="Fast, correct HTTP entity-tags.")
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__} ({_backends()})")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     tag = sub.add_parser("tag", help="print the entity-tag of files ('-' reads stdin)")
@@ -233,14 +341,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="strategy spec, e.g. sha1, xxh3-128, 'blake3:bits=256', 'stat:format=nginx' "
         "(default: $ETAGCORE_STRATEGY, else sha1)",
     )
+    tag.add_argument("--check", "-c", action="store_true",
+                     help="read FILEs as lists printed by 'etagcore tag' and check each tag (as sha1sum -c)")
     tag.add_argument("files", nargs="+", metavar="FILE")
-    tag.set_defaults(run=_cmd_tag)
+    tag.set_defaults(run=_cmd_tag, parser=tag)
 
     strategies = sub.add_parser("strategies", help="list the available strategies and their options")
-    strategies.set_defaults(run=_cmd_strategies)
+    strategies.set_defaults(run=_cmd_strategies, parser=strategies)
 
     demo = sub.add_parser("demo", help="tag sample bodies and a file with every strategy and print a table")
-    demo.set_defaults(run=_cmd_demo)
+    demo.set_defaults(run=_cmd_demo, parser=demo)
 
     bench = sub.add_parser("bench", help="compare strategies and peers on small, large and fragmented bodies")
     bench.add_argument("--full", action="store_true",
@@ -250,7 +360,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--output-dir", "-o", default="bench-results", metavar="DIR",
                        help="where bench.json and bench.png go (default: ./bench-results)")
     bench.add_argument("--no-plot", action="store_true", help="skip the PNG (no matplotlib needed)")
-    bench.set_defaults(run=_cmd_bench)
+    bench.set_defaults(run=_cmd_bench, parser=bench)
 
     manifest = sub.add_parser("manifest", help="precompute the content tags of a directory tree (JSON), for serve "
                               "--manifest and the static frontends' manifest=")
@@ -259,7 +369,7 @@ def build_parser() -> argparse.ArgumentParser:
                           help="a content strategy (default: xxh3-128); the servers using the manifest must use it too")
     manifest.add_argument("--output", "-o", default=None, metavar="FILE", help="write here (default: stdout)")
     manifest.add_argument("--dotfiles", action="store_true", help="include names starting with '.'")
-    manifest.set_defaults(run=_cmd_manifest)
+    manifest.set_defaults(run=_cmd_manifest, parser=manifest)
 
     serve = sub.add_parser("serve", help="serve a directory over HTTP with etagcore tags, preconditions and ranges")
     serve.add_argument("directory", metavar="DIR")
@@ -271,18 +381,34 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--dotfiles", action="store_true", help="serve names starting with '.' (default: 404)")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
     serve.add_argument("--port", "-p", type=_port, default=8000, help="port (default: 8000; 0 picks a free one)")
-    serve.set_defaults(run=_cmd_serve)
+    serve.set_defaults(run=_cmd_serve, parser=serve)
     return parser
+
+
+def _backends() -> str:
+    """Which implementation each part runs on: C, or the pure-Python fallback."""
+    from . import conditional, feed, response  # noqa: F401  (their imports load the extensions)
+
+    parts = {"matcher": "_matcher", "chunks": "_gather", "tags": "_etag", "fields": "_fields", "responses": "_response"}
+    return ", ".join(f"{part} {'C' if _backend.loaded.get(name) else 'Python'}" for part, name in parts.items())
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return args.run(args, parser)  # type: ignore[no-any-return]
+        status: int = args.run(args, args.parser)
+        if sys.stdout is not None:
+            sys.stdout.flush()  # a write error shows here, not in the exit flush
+        return status
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
         # Like coreutils under `| head`: stop quietly; point stdout at devnull so the exit flush is silent.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
+    except (WriteError, OSError) as exc:  # stdout closed or full: coreutils' "write error"
+        print(f"{PROG}: write error: {exc.strerror if isinstance(exc, OSError) else exc}", file=sys.stderr)
+        if sys.stdout is not None:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1

@@ -2,6 +2,7 @@ import hashlib
 import os
 import subprocess
 import sys
+import threading
 
 import pytest
 
@@ -48,7 +49,7 @@ def test_missing_file_exit_1_others_still_printed(page, tmp_path):
 def test_stat_on_stdin_is_an_error(page):
     result = etagcore_cmd("tag", "-s", "stat", "-")
     assert result.returncode == 1
-    assert b"tags files only" in result.stderr
+    assert result.stderr == b"etagcore: -: the stat strategy tags regular files by their metadata; a stream has none\n"
 
 
 @pytest.mark.parametrize("args, message", [
@@ -88,3 +89,96 @@ def test_console_script_is_installed():
     exe = os.path.join(os.path.dirname(sys.executable), "etagcore")
     result = subprocess.run([exe, "--version"], capture_output=True, timeout=60)
     assert result.returncode == 0 and result.stdout.startswith(b"etagcore ")
+
+
+# -- coreutils conventions (issue 13) ---------------------------------------------------------------
+
+def test_closed_stdin_is_a_read_error_not_a_crash(tmp_path):
+    err = tmp_path / "err"
+    with open(err, "wb") as stderr:
+        result = subprocess.run(f"{sys.executable} -m etagcore tag - <&-", shell=True, stdout=subprocess.PIPE,
+                                stderr=stderr, timeout=120)
+    assert result.returncode == 1 and result.stdout == b""
+    assert err.read_bytes() == b"etagcore: -: Bad file descriptor\n"
+
+
+@pytest.mark.parametrize("redirect, message", [(">&-", b"Bad file descriptor"), (">/dev/full", b"No space left")])
+def test_unwritable_stdout_is_a_write_error(page, tmp_path, redirect, message):
+    if redirect == ">/dev/full" and not os.path.exists("/dev/full"):
+        pytest.skip("no /dev/full here")
+    err = tmp_path / "err"
+    with open(err, "wb") as stderr:
+        result = subprocess.run(f"{sys.executable} -m etagcore tag {page} {redirect}", shell=True, stderr=stderr,
+                                timeout=120)
+    assert result.returncode == 1
+    assert err.read_bytes() == b"etagcore: write error: " + message + (b"\n" if message.endswith(b"descriptor") else
+                                                                     b" on device\n")
+
+
+def test_fifos_and_dev_stdin_are_read_like_sha1sum(tmp_path):
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    writer = threading.Thread(target=fifo.write_bytes, args=(b"streamed bytes",))
+    writer.start()
+    result = etagcore_cmd("tag", str(fifo))
+    writer.join(timeout=30)
+    want = hashlib.sha1(b"streamed bytes").hexdigest()
+    assert result.returncode == 0 and result.stdout.decode() == f'"{want}"  {fifo}\n'
+    result = etagcore_cmd("tag", "/dev/stdin", stdin=b"streamed bytes")
+    assert result.returncode == 0 and result.stdout.decode() == f'"{want}"  /dev/stdin\n'
+    shell = subprocess.run(["bash", "-c", f"{sys.executable} -m etagcore tag <(printf 'streamed bytes')"],
+                           capture_output=True, timeout=120)
+    assert shell.returncode == 0 and shell.stdout.startswith(f'"{want}"  /dev/fd/'.encode())
+
+
+def test_a_directory_is_a_directory(tmp_path, page):
+    result = etagcore_cmd("tag", str(tmp_path), str(page))
+    assert result.returncode == 1 and result.stderr.decode() == f"etagcore: {tmp_path}: Is a directory\n"
+    assert str(page) in result.stdout.decode()
+
+
+def test_check_verifies_a_list_it_printed(tmp_path, page):
+    other = tmp_path / "other.txt"
+    other.write_bytes(b"one")
+    listing = tmp_path / "tags"
+    listing.write_bytes(etagcore_cmd("tag", "-s", "xxh3-64", str(page), str(other)).stdout)
+    ok = etagcore_cmd("tag", "-s", "xxh3-64", "--check", str(listing))
+    assert ok.returncode == 0 and ok.stdout.decode() == f"{page}: OK\n{other}: OK\n" and ok.stderr == b""
+    other.write_bytes(b"two")
+    os.remove(page)
+    bad = etagcore_cmd("tag", "-s", "xxh3-64", "-c", str(listing))
+    assert bad.returncode == 1
+    assert bad.stdout.decode() == f"{page}: FAILED open or read\n{other}: FAILED\n"
+    assert b"1 computed tag did NOT match" in bad.stderr and b"No such file or directory" in bad.stderr
+    from_stdin = etagcore_cmd("tag", "-s", "xxh3-64", "-c", "-", stdin=listing.read_bytes())
+    assert from_stdin.returncode == 1 and f"{other}: FAILED".encode() in from_stdin.stdout
+    garbage = etagcore_cmd("tag", "-c", "-", stdin=b"no tags here\n")
+    assert garbage.returncode == 1 and b"improperly formatted" in garbage.stderr
+
+
+def test_version_names_the_backends_in_use():
+    result = etagcore_cmd("--version")
+    assert result.returncode == 0
+    assert result.stdout.decode().startswith("etagcore ") and "matcher C" in result.stdout.decode()
+    fallback = etagcore_cmd("--version", env={"ETAGCORE_BACKEND": "python"})
+    assert "matcher Python" in fallback.stdout.decode() and "responses Python" in fallback.stdout.decode()
+
+
+def test_usage_errors_print_the_subcommands_usage():
+    result = etagcore_cmd("tag", "-s", "nope", "x")
+    assert result.returncode == 2 and result.stderr.startswith(b"usage: etagcore tag ")
+
+
+def test_strategies_is_plain_text():
+    out = etagcore_cmd("strategies").stdout.decode()
+    assert "``" not in out and ":class:" not in out and "bits sets the digest length" in out
+
+
+@pytest.mark.parametrize("where", ["/proc/nope/dir", "FILE"])
+def test_bench_output_errors_are_messages_not_tracebacks(tmp_path, where):
+    if where == "FILE":
+        where = str(tmp_path / "a-file")
+        (tmp_path / "a-file").write_bytes(b"")
+    result = etagcore_cmd("bench", "-o", where, "--no-plot")
+    assert result.returncode == 1 and b"Traceback" not in result.stderr
+    assert result.stderr.decode().startswith(f"etagcore: --output-dir {where}: ")
