@@ -138,18 +138,20 @@ class ResponseCore:
         return BUFFER
 
     def feed(self, chunk: bytes) -> str:
+        size = len(chunk) if type(chunk) is bytes else memoryview(chunk).nbytes  # bytes, not items
         self.chunks.append(chunk)
-        self.size += len(chunk)
+        self.size += size
         return FLUSH if self.size > self.policy.max_body else BUFFER
 
     def finish(self) -> Any:
-        headers, size, length, chunks = self.headers, self.size, self._length, self.chunks
+        # read once, as the C core does: the strategy and the precondition functions run Python code
+        status, headers, size, length, chunks = self.status, self.headers, self.size, self._length, self.chunks
         reply = _bound["reply"]
         if length is not None and length != size:
-            return reply(self.status, headers, chunks)  # not the body it says: no tag
+            return reply(status, headers, chunks)  # not the body it says: no tag
         head = self.method == "HEAD"
         if head and (size == 0) != (length == 0):
-            return reply(self.status, headers, None)  # no body to tag: GET's tag is unknown
+            return reply(status, headers, None)  # no body to tag: GET's tag is unknown
         tag = self.policy.strategy.tag(chunks)
         request = self.request
         if type(request) is list or type(request) is tuple:  # pairs, as ASGI's: read without a frame
@@ -174,7 +176,7 @@ class ResponseCore:
             return self._failed(outcome)
         if length is None:
             headers.append((b"content-length", b"%d" % size) if self._binary else ("Content-Length", str(size)))
-        return reply(self.status, headers, None if head else chunks)
+        return reply(status, headers, None if head else chunks)
 
     def whole(self, status: Any, headers: Sequence[tuple[Any, Any]], body: bytes) -> Any:
         action = self.start(status, headers)

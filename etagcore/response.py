@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any, Optional, Union
 
 from . import _backend, _response_py
 from .conditional import CONDITIONAL_FIELDS, ENVIRON_FIELDS, Headers, decide, evaluate_preconditions, pick, read_conditions
-from .errors import InvalidETagError
+from .errors import ConfigError, InvalidETagError
 from .etag import ETag
 from .strategy import Strategy
 
@@ -76,6 +76,10 @@ class Policy:
     strategy: Strategy
     max_body: int
     skip: Optional[Skip] = None
+
+    def __post_init__(self) -> None:
+        if type(self.max_body) is not int or self.max_body < 0:
+            raise ConfigError(f"max_body must be a byte count (an int >= 0), not {self.max_body!r}")
 
 
 @dataclass(slots=True)

@@ -17,14 +17,14 @@
 static PyObject *PASS, *BUFFER, *FLUSH, *REPEATED, *FIELDS, *int_200, *int_304, *int_412;
 static PyObject *reply_class, *read_conditions, *decide, *pick, *conditional_fields, *environ_fields, *kept_on_304,
     *dropped_on_412; /* bind() */
-static PyObject *str_wsgi_version, *str_request_method;
+static PyObject *str_wsgi_version, *str_request_method, *str_get, *str_head;
 /* The Reply dataclass's slots (status, headers, body, passthrough): set directly, its __init__
  * (which only assigns them) costs more than the rest of a reply. NULL: call the class. */
 static PyMemberDef *reply_slots[4];
 static PyObject *str_own_tag, *str_failed, *str_islower, *str_lower, *zero_bytes, *zero_str, *str_strategy, *str_max_body, *str_skip, *str_tag, *str_header_bytes;
 static PyObject *etag_name_bytes, *etag_name_str, *length_name_bytes, *length_name_str;
 
-enum { OTHER = 0, GET = 1, HEAD = 2 };
+enum { OTHER = 0, GET = 1, HEAD = 2, UNKNOWN = 3 }; /* UNKNOWN: not an exact str, compared when needed */
 
 typedef struct {
     PyObject_HEAD
@@ -95,14 +95,28 @@ static int core_init(Core *self, PyObject *args, PyObject *kwds) {
     self->size = 0;
     self->length = -1;
     self->binary = (char)binary;
-    self->method_kind = OTHER;
+    self->method_kind = UNKNOWN;
     if (PyUnicode_CheckExact(method)) {
         if (PyUnicode_CompareWithASCIIString(method, "GET") == 0)
             self->method_kind = GET;
         else if (PyUnicode_CompareWithASCIIString(method, "HEAD") == 0)
             self->method_kind = HEAD;
+        else
+            self->method_kind = OTHER;
     }
     return 0;
+}
+
+/* GET, HEAD or OTHER, as == compares the method (a str subclass such as http.HTTPMethod too); -1 on error. */
+static int method_of(Core *self) {
+    int equal;
+    if (self->method_kind != UNKNOWN)
+        return self->method_kind;
+    if ((equal = PyObject_RichCompareBool(self->method, str_get, Py_EQ)) != 0)
+        return equal < 0 ? -1 : GET;
+    if ((equal = PyObject_RichCompareBool(self->method, str_head, Py_EQ)) != 0)
+        return equal < 0 ? -1 : HEAD;
+    return OTHER;
 }
 
 /* A field value's bytes (bytes, or a Latin-1 str: start() checked), OWS (space, tab) trimmed. */
@@ -168,6 +182,10 @@ static PyObject *last_policy, *last_tag, *last_skip;
 static Py_ssize_t last_max_body;
 
 static int read_policy(Core *self) {
+    if (self->policy == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "ConditionalResponse.__init__() was not called");
+        return -1;
+    }
     if (self->tag == NULL) {
         if (self->policy != last_policy) {
             PyObject *strategy, *tag, *skip, *max_body_object;
@@ -214,7 +232,7 @@ static PyObject *core_start(Core *self, PyObject *const *args, Py_ssize_t nargs)
     PyObject *status, *headers, *found = NULL, *own_tag = NULL, *coding = NULL, *length = NULL, *last_modified = Py_None;
     PyObject *result;
     Py_ssize_t i;
-    int is_200;
+    int is_200, kind;
     if (nargs != 2) {
         PyErr_SetString(PyExc_TypeError, "start(status, headers)");
         return NULL;
@@ -226,8 +244,10 @@ static PyObject *core_start(Core *self, PyObject *const *args, Py_ssize_t nargs)
     } else if ((is_200 = PyObject_RichCompareBool(status, int_200, Py_EQ)) < 0) {
         return NULL;
     }
-    if (!is_200 || self->method_kind == OTHER)
+    if (!is_200)
         return Py_NewRef(PASS);
+    if ((kind = method_of(self)) != GET && kind != HEAD)
+        return kind < 0 ? NULL : Py_NewRef(PASS);
     if (not_bound() < 0 || read_policy(self) < 0)
         return NULL;
     headers = PyList_CheckExact(args[1]) ? Py_NewRef(args[1]) : PySequence_List(args[1]);
@@ -314,8 +334,16 @@ static PyObject *core_feed(Core *self, PyObject *chunk) {
     }
     if (not_bound() < 0 || read_policy(self) < 0)
         return NULL;
-    len = PyBytes_CheckExact(chunk) ? PyBytes_GET_SIZE(chunk) : PyObject_Length(chunk);
-    if (len < 0 || PyList_Append(self->chunks, chunk) < 0)
+    if (PyBytes_CheckExact(chunk)) {
+        len = PyBytes_GET_SIZE(chunk);
+    } else { /* its size in bytes, not in items (a memoryview of ints) */
+        Py_buffer view;
+        if (PyObject_GetBuffer(chunk, &view, PyBUF_SIMPLE) < 0)
+            return NULL;
+        len = view.len;
+        PyBuffer_Release(&view);
+    }
+    if (PyList_Append(self->chunks, chunk) < 0)
         return NULL;
     self->size += len;
     return Py_NewRef(self->size > self->max_body ? FLUSH : BUFFER);
@@ -508,24 +536,27 @@ done:
 }
 
 static PyObject *core_finish(Core *self, PyObject *Py_UNUSED(ignored)) {
-    PyObject *headers_now, *chunks, *tag = NULL, *outcome = NULL, *headers = NULL, *pair = NULL, *value, *result = NULL;
+    PyObject *status, *headers_now, *chunks, *tag = NULL, *outcome = NULL, *headers = NULL, *pair = NULL, *value;
+    PyObject *result = NULL;
     Py_ssize_t size = self->size, length = self->length;
-    int head = self->method_kind == HEAD;
-    if (not_bound() < 0 || read_policy(self) < 0)
+    int head;
+    if (not_bound() < 0 || read_policy(self) < 0 || (head = method_of(self)) < 0)
         return NULL;
+    head = head == HEAD;
     if (self->headers == NULL || self->chunks == NULL) {
         PyErr_SetString(PyExc_RuntimeError, "finish() before start()");
         return NULL;
     }
-    /* held: the strategy and evaluate_preconditions run Python code */
+    /* held: the strategy and the precondition functions run Python code, which may change them */
+    status = Py_NewRef(self->status ? self->status : Py_None);
     headers_now = Py_NewRef(self->headers);
     chunks = Py_NewRef(self->chunks);
     if (length >= 0 && length != size) {
-        result = make_reply(self->status, headers_now, chunks); /* not the body it says: no tag */
+        result = make_reply(status, headers_now, chunks); /* not the body it says: no tag */
         goto done;
     }
     if (head && (size == 0) != (length == 0)) {
-        result = make_reply(self->status, headers_now, Py_None); /* no body to tag: GET's tag is unknown */
+        result = make_reply(status, headers_now, Py_None); /* no body to tag: GET's tag is unknown */
         goto done;
     }
     {
@@ -556,7 +587,7 @@ static PyObject *core_finish(Core *self, PyObject *Py_UNUSED(ignored)) {
     Py_CLEAR(pair);
     if (outcome != Py_None) {
         Py_XSETREF(self->headers, Py_NewRef(headers));
-        result = core_failed(self, outcome);
+        result = PyObject_CallMethodOneArg((PyObject *)self, str_failed, outcome); /* a subclass may answer */
         goto done;
     }
     if (length < 0) {
@@ -568,7 +599,7 @@ static PyObject *core_finish(Core *self, PyObject *Py_UNUSED(ignored)) {
         if (pair == NULL || PyList_Append(headers, pair) < 0)
             goto done;
     }
-    result = make_reply(self->status, headers, head ? Py_None : chunks);
+    result = make_reply(status, headers, head ? Py_None : chunks);
 done:
     Py_XDECREF(pair);
     Py_XDECREF(headers);
@@ -576,6 +607,7 @@ done:
     Py_XDECREF(tag);
     Py_DECREF(chunks);
     Py_DECREF(headers_now);
+    Py_DECREF(status);
     return result;
 }
 
@@ -704,6 +736,8 @@ PyMODINIT_FUNC PyInit__response(void) {
     int_412 = PyLong_FromLong(412);
     str_islower = interned("islower");
     str_wsgi_version = interned("wsgi.version");
+    str_get = interned("GET");
+    str_head = interned("HEAD");
     str_request_method = interned("REQUEST_METHOD");
     str_lower = interned("lower");
     zero_bytes = PyBytes_FromString("0");
@@ -721,7 +755,7 @@ PyMODINIT_FUNC PyInit__response(void) {
     etag_name_str = interned("ETag");
     length_name_bytes = PyBytes_FromString("content-length");
     length_name_str = interned("Content-Length");
-    if (!PASS || !BUFFER || !FLUSH || !REPEATED || !int_200 || !int_304 || !int_412 || !str_islower || !str_wsgi_version || !str_request_method || !str_lower ||
+    if (!PASS || !BUFFER || !FLUSH || !REPEATED || !int_200 || !int_304 || !int_412 || !str_islower || !str_wsgi_version || !str_get || !str_head || !str_request_method || !str_lower ||
         !zero_bytes || !zero_str || !FIELDS || !str_own_tag || !str_failed || !str_strategy ||
         !str_max_body || !str_skip || !str_tag || !str_header_bytes || !etag_name_bytes ||
         !etag_name_str || !length_name_bytes || !length_name_str)

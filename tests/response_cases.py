@@ -4,6 +4,8 @@ through a class and records every answer and the state after it, so that two tra
 
 from __future__ import annotations
 
+import array
+import http
 import random
 from typing import Any
 
@@ -13,7 +15,7 @@ from etagcore.response import Policy, Reply, _Branches
 SHA1 = get_strategy("sha1")
 BODY_TAG = "BODYTAG"  # replaced by the tag of the case's body
 
-METHODS = ["GET", "GET", "HEAD", "POST", "get", b"GET", None]
+METHODS = ["GET", "GET", "HEAD", "POST", "get", b"GET", None, http.HTTPMethod.GET, http.HTTPMethod.HEAD]
 STATUSES = [200, 200, 200, 304, 404, "200", 200.0, True, 2**70, None]
 NAMES = {
     "etag": ["ETag", b"etag", "ETAG", b"eTaG"],
@@ -44,7 +46,7 @@ REQUESTS = [
     ((b"if-none-match", BODY_TAG),), {"If-None-Match": BODY_TAG}, {"REQUEST_METHOD": "GET", "HTTP_IF_NONE_MATCH": BODY_TAG},
     {"wsgi.version": (1, 0)}, {"REQUEST_METHOD": "GET", "HTTP_IF_MATCH": None}, {"HTTP_IF_NONE_MATCH": "*"}, [(b"if-none-match", BODY_TAG), (b"if-none-match", b'"x"')],
 ]
-CHUNKS = [b"", b"abc", b"x" * 40, bytearray(b"ab"), memoryview(b"mv")]
+CHUNKS = [b"", b"abc", b"x" * 40, bytearray(b"ab"), memoryview(b"mv"), memoryview(array.array("I", [1, 2, 3]))]
 ODD_CHUNKS = ["str", None, 3]
 
 
@@ -71,7 +73,7 @@ def case(rng: random.Random) -> dict[str, Any]:
     chunks = [rng.choice(CHUNKS) for _ in range(rng.randrange(0, 4))]
     if rng.random() < 0.03:
         chunks.append(rng.choice(ODD_CHUNKS))
-    size = sum(len(c) for c in chunks if isinstance(c, (bytes, bytearray, memoryview)))
+    size = sum(memoryview(c).nbytes for c in chunks if isinstance(c, (bytes, bytearray, memoryview)))
     try:
         body_tag = str(SHA1.tag(b"".join(chunks)))
     except TypeError:

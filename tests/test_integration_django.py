@@ -176,8 +176,24 @@ def django_dated(request):
     return HttpResponse(b"dated")
 
 
+class Rendered(HttpResponse):
+    """A response whose content property renders its container (as a template response might)."""
+
+    @property
+    def content(self):
+        return b"[" + b"".join(self._container) + b"]"
+
+    @content.setter
+    def content(self, value):
+        HttpResponse.content.fset(self, value)
+
+
+def rendered(request):
+    return Rendered(b"inner")
+
+
 urlpatterns = [
-    path("page", page), path("headless", headless), path("own", own), path("no-store", no_store),
+    path("rendered", rendered), path("page", page), path("headless", headless), path("own", own), path("no-store", no_store),
     path("stream", stream), path("astream", astream), path("file", file), path("fresh", fresh_file), path("big", big_file),
     path("gz", gzip_file), path("flipped", flipped_file), path("device", device), path("doc/<int:pk>", document),
     path("adoc/<int:pk>", async_document), path("dated", dated), path("django-dated", django_dated),
@@ -549,3 +565,12 @@ def test_readme_app(tmp_path):
         status, tag, revalidated, article_tag, article_revalidated, stale_put = results[name]
         assert status == 200 and len(tag) == 34, name
         assert revalidated == 304 and article_tag == '"r3"' and article_revalidated == 304 and stale_put == 412
+
+
+def test_a_response_with_its_own_content_property_is_not_tagged(ours, kind):
+    # Django's WSGI handler sends the container, its ASGI handler the content property: no one
+    # tag describes both, so none is sent
+    response = ours.get("/rendered")
+    assert response.status_code == 200 and "etag" not in response.headers
+    assert response.content == (b"[inner]" if kind == "asgi" else b"inner")
+    assert ours.get("/rendered", headers={"If-None-Match": "*"}).status_code == 200

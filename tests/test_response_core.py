@@ -59,3 +59,67 @@ def test_c_core_is_memory_safe_and_agrees_with_python(sanitized_module):
     result = sanitized.run(DRIVER, sanitized_module, "7", "6000")
     assert result.returncode == 0, result.stderr[-4000:] + result.stdout[-2000:]
     assert result.stdout.startswith("ok 6000")
+
+
+def _response(core):
+    return type("Response", (response._Branches, core), {"__slots__": ()})
+
+
+@pytest.mark.parametrize("core", [C.ResponseCore, _response_py.ResponseCore], ids=["C", "Python"])
+def test_misuse_and_python_callbacks_never_crash_the_core(core):
+    """Each case ends in a Reply or a Python exception; in C, a memory error would end the process."""
+    from etagcore import get_strategy
+
+    cls = _response(core)
+    policy = response.Policy(get_strategy("sha1"), 1 << 20)
+    misuse = pytest.raises((RuntimeError, AttributeError, TypeError))
+    with misuse:
+        cls.__new__(cls).finish()  # never initialised
+    started = cls(policy, "GET", [])
+    started.start(200, [])
+    started.feed(b"x")
+    del started.status
+    try:
+        assert started.finish().status is None  # C reads the missing status as None
+    except AttributeError:
+        assert core is _response_py.ResponseCore  # the twin's slot is simply unset
+    early = cls(policy, "GET", [])
+    early.headers = []  # finish() without start()
+    assert early.finish().headers == [("ETag", str(get_strategy("sha1").tag(b""))), ("Content-Length", "0")]
+
+    class Reinit:  # a strategy whose tag() re-initialises the response it tags
+        target = None
+
+        def tag(self, body):
+            self.target.__init__(policy, "GET", [])
+            return get_strategy("sha1").tag(body)
+
+    strategy = Reinit()
+    victim = cls(response.Policy(strategy, 1 << 20), "GET", [])
+    strategy.target = victim
+    assert victim.whole(200, [], b"body").status == 200  # the status it started with
+
+
+@pytest.mark.parametrize("core", [C.ResponseCore, _response_py.ResponseCore], ids=["C", "Python"])
+def test_a_subclass_answers_failed_preconditions(core):
+    from etagcore import get_strategy
+
+    class Mine(_response(core)):
+        __slots__ = ()
+
+        def _failed(self, outcome):
+            return ("mine", outcome)
+
+    policy = response.Policy(get_strategy("sha1"), 1 << 20)
+    tag = get_strategy("sha1").tag(b"body")
+    assert Mine(policy, "GET", [(b"if-none-match", b"*")]).whole(200, [], b"body") == ("mine", 304)
+    assert Mine(policy, "GET", [(b"if-match", b'"x"')]).whole(200, [], b"body") == ("mine", 412)
+    assert Mine(policy, "GET", [(b"if-none-match", tag.header_bytes())]).whole(200, [], b"body") == ("mine", 304)
+
+
+@pytest.mark.parametrize("max_body", [-1, 1.5, float("inf"), True, "8"])
+def test_a_policy_needs_a_byte_count(max_body):
+    from etagcore import ConfigError, get_strategy
+
+    with pytest.raises(ConfigError, match="max_body"):
+        response.Policy(get_strategy("sha1"), max_body)

@@ -212,6 +212,8 @@ class ConditionalGetMiddleware:
             headers, cache_control = list(response.items()), True
         if response.streaming or (cache_control and _no_store(response, store)):
             return self._unread(request, response, headers, store)
+        if type(response).content is not _CONTENT:
+            return response  # its own content property: Django's WSGI handler sends other bytes than its ASGI one
         container = getattr(response, "_container", None)  # response.content without its copy and calls
         body = container[0] if type(container) is list and len(container) == 1 and type(container[0]) is bytes \
             else response.content
@@ -258,6 +260,9 @@ class ConditionalGetMiddleware:
             response.headers["ETag"] = value
             return response
         return _apply(response, action)  # type: ignore[arg-type]
+
+
+_CONTENT = HttpResponse.content  # the property a subclass may override
 
 
 def _validator(value: Union[ETag, str, None]) -> Optional[ETag]:
