@@ -32,6 +32,12 @@ class WriteError(Exception):
     """Standard output could not be written (closed, full): coreutils' "write error", exit 1."""
 
 
+def _err(line: str) -> None:
+    """A message on stderr; none when stderr is closed (print would put it on stdout)."""
+    if sys.stderr is not None:
+        print(line, file=sys.stderr)
+
+
 def _out(line: str) -> None:
     if sys.stdout is None:  # started with stdout closed
         raise WriteError(os.strerror(errno.EBADF))
@@ -49,9 +55,13 @@ def _stream_chunks(stream: BinaryIO) -> Iterator[bytes]:
         yield chunk
 
 
-def _tag_stream(strategy: Strategy, stream: BinaryIO) -> ETag:
+def _stream_capable(strategy: Strategy) -> None:
     if getattr(strategy, "tag_stat", None) is not None:
         raise EtagcoreError(f"the {strategy.name} strategy tags regular files by their metadata; a stream has none")
+
+
+def _tag_stream(strategy: Strategy, stream: BinaryIO) -> ETag:
+    _stream_capable(strategy)
     return strategy.tag(_stream_chunks(stream))
 
 
@@ -68,17 +78,31 @@ def tag_path(strategy: Strategy, path: str) -> ETag:
         raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), path)
     if stat.S_ISREG(mode):
         return strategy.tag_file(path)
+    _stream_capable(strategy)  # before opening: a FIFO's open waits for a writer
     with open(path, "rb", buffering=0) as stream:
         return _tag_stream(strategy, stream)
+
+
+def _line(tag: str, path: str) -> str:
+    """``TAG  PATH`` as sha1sum writes it: a name holding a backslash or line break is escaped
+    and the line starts with a backslash, so every name reads back from a list."""
+    if "\\" in path or "\n" in path or "\r" in path:
+        escaped = path.replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r")
+        return f"\\{tag}  {escaped}"
+    return f"{tag}  {path}"
+
+
+def _unescape(path: str) -> str:
+    return re.sub(r"\\(.)", lambda m: {"n": "\n", "r": "\r"}.get(m.group(1), m.group(1)), path)
 
 
 def _tag_or_report(strategy: Strategy, path: str) -> ETag | None:
     try:
         return tag_path(strategy, path)
     except OSError as exc:
-        print(f"{PROG}: {path}: {exc.strerror or exc}", file=sys.stderr)
+        _err(f"{PROG}: {path}: {exc.strerror or exc}")
     except EtagcoreError as exc:
-        print(f"{PROG}: {path}: {exc}", file=sys.stderr)
+        _err(f"{PROG}: {path}: {exc}")
     return None
 
 
@@ -95,14 +119,14 @@ def _cmd_tag(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         if tag is None:
             status = 1
         else:
-            _out(f"{tag}  {path}")
+            _out(_line(str(tag), path))
     return status
 
 
 def _check(strategy: Strategy, lists: Sequence[str]) -> int:
     """``sha1sum -c``: each line ``TAG  PATH`` of the lists (as ``tag`` prints them) checked
     again: ``PATH: OK`` or ``PATH: FAILED``; exit 1 on any failure or unreadable file."""
-    failed = unreadable = malformed = checked = 0
+    failed = unreadable = malformed = checked = empty = 0
     for listing in lists:
         try:
             if listing == "-":
@@ -113,36 +137,42 @@ def _check(strategy: Strategy, lists: Sequence[str]) -> int:
                 with open(listing, "rb") as f:
                     text = f.read()
         except OSError as exc:
-            print(f"{PROG}: {listing}: {exc.strerror or exc}", file=sys.stderr)
+            _err(f"{PROG}: {listing}: {exc.strerror or exc}")
             unreadable += 1
             continue
-        for line in text.decode("utf-8", "surrogateescape").splitlines():
-            want, separator, path = line.partition("  ")
-            if not separator or not path or not want:
+        lines = text.decode("utf-8", "surrogateescape").split("\n")  # names may hold any other character
+        found = 0
+        for line in lines[:-1] if lines[-1] == "" else lines:
+            line = line[:-1] if line.endswith("\r") else line  # a list saved with CRLF
+            escaped = line.startswith("\\")
+            want, separator, path = (line[1:] if escaped else line).partition("  ")
+            if not separator or not path or not want.endswith('"'):
                 malformed += 1 if line.strip() else 0
                 continue
+            found += 1
             checked += 1
+            shown = "\\" + path if escaped else path  # as sha1sum -c: the name as the list spells it
+            if escaped:
+                path = _unescape(path)
             tag = _tag_or_report(strategy, path)
             if tag is None:
                 unreadable += 1
-                _out(f"{path}: FAILED open or read")
+                _out(f"{shown}: FAILED open or read")
             elif str(tag) == want:
-                _out(f"{path}: OK")
+                _out(f"{shown}: OK")
             else:
                 failed += 1
-                _out(f"{path}: FAILED")
+                _out(f"{shown}: FAILED")
+        if not found:
+            _err(f"{PROG}: {listing}: no properly formatted tag lines found")
+            empty += 1
     if malformed:
-        print(f"{PROG}: WARNING: {malformed} line{'s are' if malformed > 1 else ' is'} improperly formatted",
-              file=sys.stderr)
+        _err(f"{PROG}: WARNING: {malformed} line{'s are' if malformed > 1 else ' is'} improperly formatted")
     if unreadable:
-        print(f"{PROG}: WARNING: {unreadable} listed file{'s' if unreadable > 1 else ''} could not be read",
-              file=sys.stderr)
+        _err(f"{PROG}: WARNING: {unreadable} listed file{'s' if unreadable > 1 else ''} could not be read")
     if failed:
-        print(f"{PROG}: WARNING: {failed} computed tag{'s' if failed > 1 else ''} did NOT match", file=sys.stderr)
-    if not checked and not unreadable:
-        print(f"{PROG}: no properly formatted tag lines found", file=sys.stderr)
-        return 1
-    return 1 if failed or unreadable else 0
+        _err(f"{PROG}: WARNING: {failed} computed tag{'s' if failed > 1 else ''} did NOT match")
+    return 1 if failed or unreadable or empty else 0
 
 
 def _options_of(name: str) -> dict[str, str]:
@@ -187,7 +217,7 @@ def _demo_bodies() -> list[tuple[str, object]]:
 
 
 def _cmd_demo(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    print(f"etagcore {__version__}, matcher backend: {matcher_backend()}\n")
+    _out(f"etagcore {__version__}, matcher backend: {matcher_backend()}\n")
     rows = [("strategy", "input", "etag", "time")]
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "page.html")
@@ -205,7 +235,7 @@ def _cmd_demo(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
                 rows.append((name, label, str(tag), f"{elapsed * 1e6:,.0f} us"))
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     for row in rows:
-        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
+        _out("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
     return 0
 
 
@@ -215,8 +245,7 @@ def _cmd_bench(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
 
         from .benchmark import cases, report, run
     except ImportError as exc:
-        print(f"{PROG}: bench needs the bench extra ({exc.name} is missing): pip install 'etagcore[bench]'",
-              file=sys.stderr)
+        _err(f"{PROG}: bench needs the bench extra ({exc.name} is missing): pip install 'etagcore[bench]'")
         return 2
     plan = cases.PLANS["full" if args.full else "quick"]
     algorithms = tuple(a.strip() for a in args.algorithms.split(",") if a.strip())
@@ -227,26 +256,26 @@ def _cmd_bench(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
     try:
         os.makedirs(args.output_dir, exist_ok=True)
     except OSError as exc:
-        print(f"{PROG}: --output-dir {args.output_dir}: {exc.strerror or exc}", file=sys.stderr)
+        _err(f"{PROG}: --output-dir {args.output_dir}: {exc.strerror or exc}")
         return 1
-    print(f"etagcore {__version__} bench ({plan.name}): {', '.join(algorithms)}; "
-          f"matcher {matcher_backend()}, environment in the JSON", file=sys.stderr)
+    _err(f"etagcore {__version__} bench ({plan.name}): {', '.join(algorithms)}; "
+         f"matcher {matcher_backend()}, environment in the JSON")
     results = []
     with tqdm(total=run.count(plan, algorithms), unit="case", file=sys.stderr, dynamic_ncols=True, disable=None) as bar:
         for result in run.run(plan, algorithms, on_step=bar.set_description_str):
             results.append(result)
             bar.update()
-    print(report.to_text(results))
+    _out(report.to_text(results))
     json_path = os.path.abspath(os.path.join(args.output_dir, "bench.json"))
     png_path = os.path.abspath(os.path.join(args.output_dir, "bench.png"))
     try:
         report.write_json(json_path, plan, results)
-        print(f"\nresults: {json_path}")
+        _out(f"\nresults: {json_path}")
         if not args.no_plot:
             report.plot(png_path, results)
-            print(f"plot:    {png_path}")
+            _out(f"plot:    {png_path}")
     except OSError as exc:
-        print(f"{PROG}: {exc.filename or args.output_dir}: {exc.strerror or exc}", file=sys.stderr)
+        _err(f"{PROG}: {exc.filename or args.output_dir}: {exc.strerror or exc}")
         return 1
     return 0
 
@@ -266,7 +295,7 @@ def _cmd_serve(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
 
         from .integrations.tornado import StaticFileHandler
     except ImportError as exc:
-        print(f"{PROG}: serve needs Tornado ({exc.name} is missing): pip install 'etagcore[tornado]'", file=sys.stderr)
+        _err(f"{PROG}: serve needs Tornado ({exc.name} is missing): pip install 'etagcore[tornado]'")
         return 2
     if not os.path.isdir(args.directory):
         parser.error(f"DIR: not a directory: {args.directory}")
@@ -281,11 +310,12 @@ def _cmd_serve(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
     try:
         server = app.listen(args.port, address=args.host)
     except OSError as exc:
-        print(f"{PROG}: cannot listen on {args.host}:{args.port}: {exc.strerror}", file=sys.stderr)
+        _err(f"{PROG}: cannot listen on {args.host}:{args.port}: {exc.strerror}")
         return 1
     port = next(iter(server._sockets.values())).getsockname()[1]  # the real one when --port 0
-    print(f"etagcore serve: http://{args.host}:{port}/ -> {site.root} "
-          f"(strategy {getattr(site.strategy, 'spec', site.strategy.name)}); Ctrl-C stops", flush=True)
+    _out(f"etagcore serve: http://{args.host}:{port}/ -> {site.root} "
+         f"(strategy {getattr(site.strategy, 'spec', site.strategy.name)}); Ctrl-C stops")
+    sys.stdout.flush()
     tornado.ioloop.IOLoop.current().start()
     return 0
 
@@ -301,23 +331,37 @@ def _cmd_manifest(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
         manifest = build_manifest(args.directory, args.strategy or "xxh3-128", dotfiles=args.dotfiles)
     except EtagcoreError as exc:
         if isinstance(exc, OSError):
-            print(f"{PROG}: {exc}", file=sys.stderr)
+            _err(f"{PROG}: {exc}")
             return 1
         parser.error(f"--strategy: {exc}")
     text = json.dumps(manifest.to_json(), indent=1) + "\n"
     if args.output in (None, "-"):
-        sys.stdout.write(text)
-        sys.stdout.flush()
+        _out(text.rstrip("\n"))
     else:
         try:
-            with open(args.output + ".tmp", "w") as f:
-                f.write(text)
-            os.replace(args.output + ".tmp", args.output)  # readers never see half a manifest
+            _write_file(args.output, text)
         except OSError as exc:
-            print(f"{PROG}: {args.output}: {exc.strerror or exc}", file=sys.stderr)
+            _err(f"{PROG}: {args.output}: {exc.strerror or exc}")
             return 1
-    print(f"{PROG}: {len(manifest.records)} files tagged with {manifest.strategy.spec}", file=sys.stderr)  # type: ignore[attr-defined]
+    _err(f"{PROG}: {len(manifest.records)} files tagged with {manifest.strategy.spec}")  # type: ignore[attr-defined]
     return 0
+
+
+def _write_file(path: str, text: str) -> None:
+    """Write *text* to *path*: a regular file (or a new one) is replaced whole, so readers never see
+    half of it; anything else (a device, a FIFO, /dev/stdout, a symlink to one) is written through."""
+    try:
+        regular = stat.S_ISREG(os.stat(path).st_mode)
+    except FileNotFoundError:
+        regular = True
+    if not regular:
+        with open(path, "w") as f:
+            f.write(text)
+        return
+    real = os.path.realpath(path)  # a symlink to a regular file: replace its target, keep the link
+    with open(real + ".tmp", "w") as f:
+        f.write(text)
+    os.replace(real + ".tmp", real)
 
 
 def _port(text: str) -> int:
@@ -330,8 +374,25 @@ def _port(text: str) -> int:
     return port
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, except that help or version text that cannot be written is a write error
+    (argparse drops the OSError and exits 0)."""
+
+    def _print_message(self, message: str, file: Any = None) -> None:
+        if not message or file is not sys.stdout:
+            super()._print_message(message, file)
+            return
+        try:
+            sys.stdout.write(message)
+            sys.stdout.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise WriteError(exc.strerror or str(exc)) from None
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=PROG, description="Fast, correct HTTP entity-tags.")
+    parser = _Parser(prog=PROG, description="Fast, correct HTTP entity-tags.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__} ({_backends()})")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -395,8 +456,10 @@ def _backends() -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
     try:
+        if sys.stdout is None:  # started with stdout closed: every command writes there
+            raise WriteError(os.strerror(errno.EBADF))
+        args = parser.parse_args(argv)
         status: int = args.run(args, args.parser)
         if sys.stdout is not None:
             sys.stdout.flush()  # a write error shows here, not in the exit flush
@@ -408,7 +471,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
     except (WriteError, OSError) as exc:  # stdout closed or full: coreutils' "write error"
-        print(f"{PROG}: write error: {exc.strerror if isinstance(exc, OSError) else exc}", file=sys.stderr)
+        _err(f"{PROG}: write error: {exc.strerror if isinstance(exc, OSError) else exc}")
         if sys.stdout is not None:
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1

@@ -17,6 +17,7 @@ The cache key is (strategy class and options, device, inode, size, mtime_ns, cti
 from __future__ import annotations
 
 import functools
+import itertools
 import io
 import os
 import stat
@@ -49,11 +50,15 @@ class DigestCache:
         self._lock = threading.Lock()
 
     def get(self, key: tuple[Any, ...]) -> ETag | None:
-        with self._lock:
-            tag = self._entries.get(key)
-            if tag is not None:
+        # No lock on the hit path (a file tag is read far more than written): each OrderedDict
+        # call is atomic under the GIL, and an entry evicted in between is simply not refreshed.
+        tag = self._entries.get(key)
+        if tag is not None:
+            try:
                 self._entries.move_to_end(key)
-            return tag
+            except KeyError:
+                pass
+        return tag
 
     def put(self, key: tuple[Any, ...], tag: ETag) -> None:
         with self._lock:
@@ -74,7 +79,8 @@ digest_cache = DigestCache()
 
 
 def identity(st: os.stat_result) -> tuple[int, int, int, int, int]:
-    """What changes when a file's bytes may have changed (given :func:`is_stable`)."""
+    """What changes when a file's bytes may have changed (given :func:`is_stable`); cache_key()
+    spells the same fields out."""
     return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
 
@@ -89,17 +95,29 @@ def cache_key(strategy: Strategy | BaseStrategy, st: os.stat_result) -> tuple[An
     (:meth:`~etagcore.BaseStrategy.options`): nothing says which of its instances tag alike, so
     its tags are not cached."""
     try:
-        prefix = _strategy_identity(strategy)  # type: ignore[arg-type]
+        number = _strategy_identity(strategy)  # type: ignore[arg-type]
     except TypeError:  # an unhashable plug-in
-        prefix = _strategy_identity.__wrapped__(strategy)
-    return None if prefix is None else (*prefix, *identity(st))
+        number = _strategy_identity.__wrapped__(strategy)
+    return None if number is None else (number, st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
+_numbers: dict[tuple[Any, ...], int] = {}  # (class, options) -> a small int: keys hash in a few ns
+_next_number = itertools.count()
 
 
 @functools.lru_cache(maxsize=64)  # holds the strategies it has seen, so their ids stay theirs
-def _strategy_identity(strategy: Strategy | BaseStrategy) -> tuple[Any, ...] | None:
+def _strategy_identity(strategy: Strategy | BaseStrategy) -> int | None:
     options = getattr(strategy, "options", None)
     given = options() if callable(options) else None
-    return None if given is None else (type(strategy), tuple(given.items()))
+    if given is None:
+        return None
+    # the class, the name (one class may serve several algorithms) and each option with its type
+    # (1 and True are equal in Python, not as options)
+    described = (type(strategy), getattr(strategy, "name", None), tuple((k, type(v), v) for k, v in given.items()))
+    try:
+        return _numbers.setdefault(described, next(_next_number))
+    except TypeError:  # options that cannot key anything: not cached
+        return None
 
 
 def hash_fd(strategy: Strategy | BaseStrategy, fd: int, size: Optional[int] = None) -> ETag:
@@ -163,6 +181,12 @@ def tag_file_content(strategy: Strategy | BaseStrategy, path: StrPath) -> ETag:
     for the rest of that second); one that keeps changing for :data:`SETTLE_TIMEOUT_NS` raises
     :class:`~etagcore.FileChangingError`, since no tag would describe its bytes.
     """
+    st = os.stat(path)
+    if stat.S_ISREG(st.st_mode):  # a cached tag of this very version (inode, size, times): one stat
+        key = cache_key(strategy, st)
+        cached = None if key is None else digest_cache.get(key)
+        if cached is not None:
+            return cached
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     try:
         st = os.fstat(fd)

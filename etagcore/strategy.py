@@ -9,6 +9,7 @@ changing the state, ``copy()`` forks it.
 from __future__ import annotations
 
 import base64
+import functools
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, ClassVar, Protocol, runtime_checkable
@@ -61,16 +62,16 @@ class BaseStrategy(ABC):
 
     def tag_file(self, path: StrPath, /) -> ETag:
         """Tag a regular file by its content, with the shared stat-keyed digest cache."""
-        from .files import tag_file_content
-
-        return tag_file_content(self, path)
+        return _files().tag_file_content(self, path)
 
     def options(self) -> Mapping[str, Any] | None:
         """This strategy's options, as its spec string gives them (``{"level": 3}`` for
         ``mine:level=3``): with its class, what defines its tags. They key the digest cache of
         file tags, so two strategies of one class with equal options must give equal tags for
-        equal bytes. None, the default, says nothing: file tags are then never cached (each
-        ``tag_file`` hashes the file). Built-in strategies give theirs."""
+        equal bytes; a subclass that adds an option adds it here. They are read once per
+        instance: options do not change after construction. None, the default, says nothing:
+        file tags are then never cached (each ``tag_file`` hashes the file) and no manifest is
+        built with it. Built-in strategies give theirs."""
         return None
 
     @property
@@ -189,3 +190,10 @@ class HashStrategy(BaseStrategy):
 
 
 _trusted = ETag._trusted
+
+
+@functools.cache
+def _files() -> Any:
+    from . import files  # it imports this module: bound on first use, not per call
+
+    return files

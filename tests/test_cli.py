@@ -182,3 +182,67 @@ def test_bench_output_errors_are_messages_not_tracebacks(tmp_path, where):
     result = etagcore_cmd("bench", "-o", where, "--no-plot")
     assert result.returncode == 1 and b"Traceback" not in result.stderr
     assert result.stderr.decode().startswith(f"etagcore: --output-dir {where}: ")
+
+
+def test_names_with_line_breaks_and_backslashes_round_trip_escaped(tmp_path):
+    names = ["new\nline", "back\\slash", "cr\r", "form\x0cfeed", "nel\x85x", "two  spaces"]
+    for name in names:
+        (tmp_path / name).write_bytes(name.encode())
+    listing = etagcore_cmd("tag", *(str(tmp_path / n) for n in names)).stdout
+    lines = listing.split(b"\n")[:-1]
+    assert len(lines) == len(names)  # one line a file, whatever its name
+    assert lines[0].startswith(b'\\"') and lines[0].endswith(b"new\\nline")  # sha1sum's escape
+    checked = etagcore_cmd("tag", "-c", "-", stdin=listing.replace(b"\n", b"\r\n"))  # CRLF lists too
+    assert checked.returncode == 0, checked.stderr
+    assert checked.stdout.count(b": OK\n") == len(names)
+
+
+def test_closed_stderr_never_lands_in_stdout(page, tmp_path):
+    out = tmp_path / "out"
+    with open(out, "wb") as stdout:
+        result = subprocess.run(f"{sys.executable} -m etagcore tag {page} {tmp_path / 'nope'} 2>&-", shell=True,
+                                stdout=stdout, timeout=120)
+    assert result.returncode == 1 and out.read_bytes().count(b"\n") == 1 and b"nope" not in out.read_bytes()
+
+
+@pytest.mark.parametrize("args", [["--version"], ["tag", "--help"], ["strategies"]])
+def test_help_and_version_report_write_errors(args, tmp_path):
+    if not os.path.exists("/dev/full"):
+        pytest.skip("no /dev/full here")
+    err = tmp_path / "err"
+    with open(err, "wb") as stderr, open("/dev/full", "wb") as full:
+        result = subprocess.run([sys.executable, "-m", "etagcore", *args], stdout=full, stderr=stderr, timeout=120)
+    assert result.returncode == 1 and err.read_bytes() == b"etagcore: write error: No space left on device\n"
+
+
+def test_an_empty_check_list_is_an_error(tmp_path):
+    empty = tmp_path / "empty"
+    empty.write_bytes(b"")
+    result = etagcore_cmd("tag", "-c", str(empty))
+    assert result.returncode == 1 and result.stderr == f"etagcore: {empty}: no properly formatted tag lines found\n".encode()
+
+
+def test_manifest_output_writes_through_links_and_fifos(tmp_path):
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "a.txt").write_bytes(b"a")
+    target = tmp_path / "target.json"
+    target.write_text("old")
+    link = tmp_path / "link.json"
+    link.symlink_to(target)
+    assert etagcore_cmd("manifest", str(site), "-o", str(link)).returncode == 0
+    assert link.is_symlink() and '"a.txt"' in target.read_text()
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    got = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()))
+    reader.start()
+    assert etagcore_cmd("manifest", str(site), "-o", str(fifo)).returncode == 0
+    reader.join(timeout=30)
+    assert stat_is_fifo(fifo) and b'"a.txt"' in got[0]
+
+
+def stat_is_fifo(path):
+    import stat
+
+    return stat.S_ISFIFO(os.stat(path).st_mode)

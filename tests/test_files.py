@@ -226,3 +226,33 @@ def test_builtin_strategies_give_their_options():
     assert get_strategy("sha1").options() == {"encoding": "hex", "weak": False}
     assert get_strategy("blake3:bits=64").options()["bits"] == 64
     assert get_strategy("xxh3-128:weak=true").spec == "xxh3-128:encoding=hex,weak=true"
+
+
+def test_cache_identity_tells_names_and_option_types_apart(tmp_path, no_racy_window):
+    path = tmp_path / "f"
+    path.write_bytes(b"bytes")
+
+    class Named(KeyedStrategy):  # one class, two algorithms told apart by name only
+        def __init__(self, name):
+            super().__init__(key=name)
+            self.name = name
+
+        def options(self):
+            return {}
+
+    first, second = Named("one"), Named("two")
+    assert first.tag_file(path) == first.tag(b"bytes")
+    assert second.tag_file(path) == second.tag(b"bytes") != first.tag(b"bytes")
+    one, true = KeyedStrategy(key=1), KeyedStrategy(key=True)  # equal in Python, not as options
+    one.options = lambda: {"key": 1}
+    true.options = lambda: {"key": True}
+    assert files.cache_key(one, os.stat(path)) != files.cache_key(true, os.stat(path))
+
+
+def test_a_manifest_needs_a_strategy_with_options(tmp_path):
+    from etagcore import ConfigError
+    from etagcore.static.manifest import build_manifest
+
+    (tmp_path / "a.txt").write_bytes(b"a")
+    with pytest.raises(ConfigError, match="gives no options"):
+        build_manifest(tmp_path, KeyedStrategy(key="alpha", announce=False))

@@ -63,6 +63,10 @@ def content_strategy(spec: Any, owner: str) -> Strategy:
     if hasattr(strategy, "tag_stat") or not hasattr(strategy, "spec"):
         raise ConfigError(f"{owner}: a manifest needs a content strategy such as 'xxh3-128', 'sha1' or "
                           f"'blake3', not {getattr(strategy, 'spec', strategy.name)!r}")
+    options = getattr(strategy, "options", None)
+    if not callable(options) or options() is None:  # its spec would not tell its instances apart
+        raise ConfigError(f"{owner}: the {strategy.name!r} strategy gives no options() (see BaseStrategy.options), "
+                          "so a manifest could not tell which of its configurations made the tags")
     return strategy
 
 

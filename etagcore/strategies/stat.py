@@ -11,10 +11,12 @@ nginx (``ngx_http_set_etag``): ``"<mtime seconds, hex>-<size, hex>"``, printed w
 
 from __future__ import annotations
 
+import functools
+import operator
 import os
 import stat as stat_module
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, ClassVar
 
 from .. import _options
@@ -34,9 +36,19 @@ def apache_etag(
     *, inode: int, size: int, mtime_us: int, now_us: int, components: Iterable[str] = APACHE_DEFAULT
 ) -> ETag:
     """Apache 2.4's ETag for a file with these stat values, made at *now_us* (microseconds)."""
-    values = {"inode": inode, "size": size, "mtime": mtime_us}
-    wanted = set(components)
-    opaque = "-".join(format(values[name] & _U64, "x") for name in COMPONENTS if name in wanted)
+    form, pick = _apache_form(tuple(name for name in COMPONENTS if name in set(components)))
+    return _apache(form, pick, inode, size, mtime_us, now_us)
+
+
+@functools.lru_cache(maxsize=8)
+def _apache_form(components: tuple[str, ...]) -> tuple[str, Callable[[tuple[int, ...]], Any]]:
+    """The %-format and the picker of (inode, size, mtime) for these components, in Apache's order."""
+    return "-".join(["%x"] * len(components)), operator.itemgetter(*(COMPONENTS.index(c) for c in components))
+
+
+def _apache(form: str, pick: Callable[[tuple[int, ...]], Any], inode: int, size: int, mtime_us: int,
+            now_us: int) -> ETag:
+    opaque = form % pick((inode & _U64, size & _U64, mtime_us & _U64))
     return ETag._trusted(opaque, not now_us - mtime_us > _USEC_PER_SEC)
 
 
@@ -75,6 +87,7 @@ class StatStrategy:
         if components is not None and self.format != "apache":
             raise _options.bad_value(self.name, "components", components, "only with format=apache")
         self.components = APACHE_DEFAULT if components is None else _parse_components(components)
+        self._form, self._pick = _apache_form(self.components)
 
     @property
     def spec(self) -> str:
@@ -109,10 +122,4 @@ class StatStrategy:
         if self.format == "nginx":
             return nginx_etag(size=st.st_size, mtime_s=st.st_mtime_ns // 1_000_000_000)
         now = time.time_ns() if now_ns is None else now_ns
-        return apache_etag(
-            inode=st.st_ino,
-            size=st.st_size,
-            mtime_us=st.st_mtime_ns // 1000,
-            now_us=now // 1000,
-            components=self.components,
-        )
+        return _apache(self._form, self._pick, st.st_ino, st.st_size, st.st_mtime_ns // 1000, now // 1000)
