@@ -24,6 +24,7 @@ import stat
 import threading
 import time
 from collections import OrderedDict
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, Optional
 
 from ._types import StrPath
@@ -123,8 +124,15 @@ def _strategy_identity(strategy: Strategy | BaseStrategy) -> int | None:
 def hash_fd(strategy: Strategy | BaseStrategy, fd: int, size: Optional[int] = None) -> ETag:
     """The content tag of the open file *fd*, read with ``pread`` from offset 0 up to *size* bytes
     (default: to the end). A caller that checks the stat afterwards passes the size it saw, so a
-    file growing meanwhile is not read on and on."""
-    tagger = strategy.new()
+    file growing meanwhile is not read on and on. From :data:`OVERLAP_MIN` bytes on, the next
+    chunk is read while the current one is hashed (both release the GIL): the file is hashed at
+    the speed of the slower of the two, not of their sum (unless the strategy hashes faster than
+    a read copies, as XXH3 does: then the hand-over costs more than it saves)."""
+    sized = getattr(strategy, "_new_for_size", None)
+    tagger = sized(size) if sized is not None and size is not None else strategy.new()
+    if size is not None and size >= OVERLAP_MIN and getattr(strategy, "_OVERLAPPED_READS", True):
+        _hash_overlapped(tagger, fd, size)
+        return tagger.etag()
     buf = bytearray(READ_SIZE)
     view = memoryview(buf)
     offset = 0
@@ -135,6 +143,46 @@ def hash_fd(strategy: Strategy | BaseStrategy, fd: int, size: Optional[int] = No
         tagger.update(view[:n] if n < READ_SIZE else view)
         offset += n
     return tagger.etag()
+
+
+OVERLAP_MIN = 8 << 20
+OVERLAP_CHUNK = 4 << 20
+_readers: Optional[ThreadPoolExecutor] = None
+_readers_lock = threading.Lock()
+
+
+def _reader() -> ThreadPoolExecutor:
+    global _readers
+    with _readers_lock:
+        if _readers is None:
+            _readers = ThreadPoolExecutor(4, thread_name_prefix="etagcore-read")
+        return _readers
+
+
+def _hash_overlapped(tagger: Any, fd: int, size: int) -> None:
+    """Feed *tagger* the first *size* bytes of *fd*, reading one chunk ahead in a reader thread
+    into the other of two buffers (the one not being hashed)."""
+    views = [memoryview(bytearray(OVERLAP_CHUNK)), memoryview(bytearray(OVERLAP_CHUNK))]
+    reader = _reader()
+
+    def read(i: int, offset: int) -> int:
+        return os.preadv(fd, [views[i][: min(OVERLAP_CHUNK, size - offset)]], offset)
+
+    offset, i = 0, 0
+    pending: Optional[Future[int]] = reader.submit(read, 0, 0)
+    while pending is not None:
+        n = pending.result()
+        if not n:
+            break
+        offset += n
+        pending = reader.submit(read, 1 - i, offset) if offset < size else None
+        try:
+            tagger.update(views[i][:n])
+        except BaseException:
+            if pending is not None:
+                pending.result()  # its buffer must not be read into once this returns
+            raise
+        i = 1 - i
 
 
 # File objects whose read() returns their descriptor's bytes from where they stand (not a

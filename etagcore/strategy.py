@@ -178,6 +178,10 @@ class HashStrategy(BaseStrategy):
     def new(self) -> HashTagger:
         return HashTagger(self._hasher(), self._finish, self._DIRECT_MIN)
 
+    def _new_for_size(self, size: int) -> HashTagger:
+        """A tagger for a body of *size* bytes fed in chunks (a file): see BLAKE3's."""
+        return self.new()
+
     def tag(self, body: Buffer | Iterable[Buffer], /) -> ETag:
         if type(body) is bytes or isinstance(body, (bytearray, memoryview)):
             return _trusted(self._oneshot(body), self.weak)

@@ -256,3 +256,53 @@ def test_a_manifest_needs_a_strategy_with_options(tmp_path):
     (tmp_path / "a.txt").write_bytes(b"a")
     with pytest.raises(ConfigError, match="gives no options"):
         build_manifest(tmp_path, KeyedStrategy(key="alpha", announce=False))
+
+
+@pytest.mark.parametrize("name", CONTENT)
+def test_read_ahead_hashing_gives_the_body_tag(tmp_path, monkeypatch, name, no_racy_window):
+    # the overlapped path (a reader thread one chunk ahead), made to run on a small file in odd chunks
+    monkeypatch.setattr(files, "OVERLAP_MIN", 1)
+    monkeypatch.setattr(files, "OVERLAP_CHUNK", 4093)
+    strategy = get_strategy(name)
+    monkeypatch.setattr(type(strategy), "_OVERLAPPED_READS", True, raising=False)
+    body = bytes(range(251)) * 900 + b"tail"
+    path = tmp_path / "f"
+    path.write_bytes(body)
+    assert strategy.tag_file(path) == strategy.tag(body)
+    with open(path, "rb") as f:  # a size beyond the end (the file shrank): what is there, no hang
+        assert files.hash_fd(strategy, f.fileno(), len(body) + 10_000) == strategy.tag(body)
+
+
+def test_a_large_file_is_read_ahead_and_tagged_alike(tmp_path, no_racy_window):
+    body = os.urandom(files.OVERLAP_MIN + 12345)
+    path = tmp_path / "big"
+    path.write_bytes(body)
+    for name in CONTENT:
+        strategy = get_strategy(name)
+        assert strategy.tag_file(path) == strategy.tag(body), name
+
+
+def test_a_tagger_failing_mid_file_leaves_no_read_running(tmp_path, monkeypatch, no_racy_window):
+    monkeypatch.setattr(files, "OVERLAP_MIN", 1)
+    monkeypatch.setattr(files, "OVERLAP_CHUNK", 1000)
+
+    class Failing(KeyedStrategy):
+        def new(self):
+            tagger = super().new()
+            calls = []
+
+            def update(chunk):
+                calls.append(len(chunk))
+                if len(calls) == 3:
+                    raise ValueError("tagger broke")
+                _KeyedTagger.update(tagger, chunk)
+
+            tagger.update = update
+            return tagger
+
+    path = tmp_path / "f"
+    path.write_bytes(b"x" * 10_000)
+    with open(path, "rb") as f, pytest.raises(ValueError, match="tagger broke"):
+        files.hash_fd(Failing(), f.fileno(), 10_000)
+    assert files.hash_fd(get_strategy("sha1"), os.open(path, os.O_RDONLY), 10_000) == get_strategy("sha1").tag(
+        b"x" * 10_000)

@@ -8,7 +8,7 @@ import blake3
 
 from .. import _options
 from .._types import Buffer
-from ..strategy import HashStrategy
+from ..strategy import HashStrategy, HashTagger
 
 __all__ = ["Blake3Strategy"]
 
@@ -44,6 +44,12 @@ class Blake3Strategy(HashStrategy):
         if self.threads == "auto" and memoryview(data).nbytes >= THREADED_MIN_BYTES:
             threads = blake3.blake3.AUTO
         return blake3.blake3(data, max_threads=threads)
+
+    def _new_for_size(self, size: int) -> HashTagger:
+        """With threads=auto a file of 1 MiB or more is hashed on all cores, chunk by chunk."""
+        if self.threads == "auto" and size >= THREADED_MIN_BYTES:
+            return HashTagger(blake3.blake3(max_threads=blake3.blake3.AUTO), self._finish, self._DIRECT_MIN)
+        return self.new()
 
     def _digest(self, hasher: Any) -> bytes:
         return hasher.digest(self._length)
