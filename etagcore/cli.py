@@ -272,7 +272,7 @@ def _cmd_bench(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
         report.write_json(json_path, plan, results)
         _out(f"\nresults: {json_path}")
         if not args.no_plot:
-            report.plot(png_path, results)
+            report.plot(png_path, results, plan.name, time.strftime("%Y-%m-%d"))
             _out(f"plot:    {png_path}")
     except OSError as exc:
         _err(f"{PROG}: {exc.filename or args.output_dir}: {exc.strerror or exc}")

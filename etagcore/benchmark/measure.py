@@ -18,8 +18,9 @@ SAMPLE_SECONDS = 0.002  # a sample of tiny calls is batched up to this long
 MIN_SAMPLES = 3
 
 
-def seconds_per_call(fn: Callable[[], object], min_time: float) -> float:
-    """Median seconds per call of *fn*, sampling for about *min_time* seconds (call it once first)."""
+def seconds_per_call(fn: Callable[[], object], min_time: float) -> tuple[float, float, float]:
+    """(median, fastest, slowest) seconds per call of *fn* over its samples, sampling for about
+    *min_time* seconds (call it once first)."""
     start = time.perf_counter()
     fn()
     first = time.perf_counter() - start
@@ -39,7 +40,7 @@ def seconds_per_call(fn: Callable[[], object], min_time: float) -> float:
     finally:
         if enabled:
             gc.enable()
-    return statistics.median(samples)
+    return statistics.median(samples), min(samples), max(samples)
 
 
 def peak_extra_bytes(fn: Callable[[], object]) -> int:

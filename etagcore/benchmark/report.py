@@ -96,9 +96,22 @@ def read_json(path: str) -> list[Result]:
     return [Result(**{k: v for k, v in r.items() if k != "mb_per_s"}) for r in data["results"]]
 
 
-def plot(path: str, results: Sequence[Result]) -> None:
-    """Throughput against chunk size, one panel per algorithm, one line per subject; the dashed
-    line is etagcore on the same body as one contiguous buffer."""
+def machine() -> str:
+    """The CPU model and count, as a plot's title names the machine."""
+    model = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            model = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), model)
+    except OSError:
+        pass
+    return f"{model}, {os.cpu_count()} CPUs"
+
+
+def plot(path: str, results: Sequence[Result], plan: str = "", when: str = "") -> None:
+    """One figure that stands alone: a title naming the plan, the machine and the date; per
+    algorithm, throughput against chunk size (one line per subject, the band from the fastest to
+    the slowest sample, dashed: etagcore on the same body as one buffer); small-body latency; and
+    the peak extra memory of one call on the chunked body."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -109,30 +122,74 @@ def plot(path: str, results: Sequence[Result]) -> None:
     if not algorithms:
         raise ValueError("no chunked results to plot")
     total = chunked[0].body_bytes
-    cols = min(3, len(algorithms))
-    rows = -(-len(algorithms) // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(5.2 * cols, 3.9 * rows), squeeze=False, sharey=True)
-    for ax, algorithm in zip(axes.flat, algorithms):
+    small = [r for r in results if r.kind == "small"]
+    cols = 3
+    rows = -(-(len(algorithms) + 2) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(5.4 * cols, 4.0 * rows + 0.8), squeeze=False)
+    panels = iter(axes.flat)
+    for algorithm, ax in zip(algorithms, panels):
         mine = [r for r in chunked if r.algorithm == algorithm]
         for subject in dict.fromkeys(r.subject for r in mine):
-            points = sorted((r.chunk_bytes or 0, r.mb_per_s) for r in mine if r.subject == subject)
-            ax.plot(*zip(*points), marker="o", label=subject, linewidth=2.4 if subject == "etagcore" else 1.2)
+            points = sorted((r for r in mine if r.subject == subject), key=lambda r: r.chunk_bytes or 0)
+            x = [r.chunk_bytes or 0 for r in points]
+            line, = ax.plot(x, [r.mb_per_s for r in points], marker="o", label=subject,
+                            linewidth=2.4 if subject == "etagcore" else 1.2)
+            if all(r.seconds_low and r.seconds_high for r in points):
+                ax.fill_between(x, [r.body_bytes / r.seconds_high / 1e6 for r in points],  # type: ignore[operator]
+                                [r.body_bytes / r.seconds_low / 1e6 for r in points],  # type: ignore[operator]
+                                color=line.get_color(), alpha=0.15, linewidth=0)
         whole = [r for r in results if r.kind == "contiguous" and r.algorithm == algorithm
                  and r.subject == "etagcore" and r.body_bytes == total]
         if whole:
-            ax.axhline(whole[0].mb_per_s, linestyle="--", color="grey", label="etagcore, contiguous")
+            ax.axhline(whole[0].mb_per_s, linestyle="--", color="grey", label="etagcore, one buffer")
         ax.set_xscale("log", base=2)
         ax.set_yscale("log")
         sizes = sorted({r.chunk_bytes or 0 for r in mine})
-        ax.set_xticks(sizes, [human_bytes(s).replace(" ", "") for s in sizes])
-        ax.set_title(f"{algorithm}, {human_bytes(total)} body")
+        ax.set_xticks(sizes, [human_bytes(s).replace(" ", "") for s in sizes], fontsize=8)
+        ax.set_title(f"{algorithm}: {human_bytes(total)} in chunks")
         ax.set_xlabel("chunk size")
+        ax.set_ylabel("MB/s (higher is better)")
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=7)
-    for ax in axes.flat[len(algorithms):]:
+    ax = next(panels)
+    if small:
+        sizes = sorted({r.body_bytes for r in small})  # 0 B included: evenly spaced, not a log axis
+        for algorithm in dict.fromkeys(r.algorithm for r in small):
+            for subject in dict.fromkeys(r.subject for r in small if r.algorithm == algorithm):
+                latency = sorted((sizes.index(r.body_bytes), r.seconds * 1e6) for r in small
+                                 if r.algorithm == algorithm and r.subject == subject)
+                ax.plot(*zip(*latency), marker=".", label=f"{algorithm}: {subject}",
+                        linewidth=2.0 if subject == "etagcore" else 0.8, linestyle="-" if subject == "etagcore" else ":")
+        ax.set_yscale("log")
+        ax.set_xticks(range(len(sizes)), [human_bytes(s) for s in sizes], fontsize=8)
+        ax.set_xlim(-0.2, len(sizes) - 0.2 + 1.6)  # room on the right for the legend
+        ax.set_title("small bodies: time per tag")
+        ax.set_xlabel("body size")
+        ax.set_ylabel("microseconds (lower is better)")
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize=6, loc="center right")
+    else:
         ax.set_visible(False)
-    for ax in axes[:, 0]:
-        ax.set_ylabel("MB/s")
-    fig.tight_layout()
+    ax = next(panels)
+    peaks: dict[str, int] = {}
+    for r in chunked:
+        label = f"{r.algorithm}: {r.subject}"
+        peaks[label] = max(peaks.get(label, 0), r.peak_extra_bytes)
+    labels = list(peaks)
+    ax.barh(range(len(labels)), [max(1, peaks[k]) / (1 << 20) for k in labels],
+            color=["tab:blue" if k.endswith(": etagcore") else "tab:grey" for k in labels])
+    ax.set_yticks(range(len(labels)), labels, fontsize=7)
+    ax.invert_yaxis()
+    ax.set_xscale("log")
+    ax.set_xlabel("MiB (lower is better)")
+    ax.set_title(f"peak extra memory of one call, {human_bytes(total)} in chunks")
+    ax.grid(True, axis="x", which="both", alpha=0.3)
+    for ax in panels:
+        ax.set_visible(False)
+    fig.suptitle(f"etagcore {__version__} bench{f', {plan} plan' if plan else ''}: {machine()}, "
+                 f"Python {sys.version.split()[0]}{f', {when}' if when else ''}", fontsize=12)
+    fig.text(0.5, 0.005, "Medians per call of timed samples; shaded: fastest to slowest sample. Memory: the "
+             "peak of the Python heap above the start of one call (tracemalloc).", ha="center", fontsize=8)
+    fig.tight_layout(rect=(0, 0.02, 1, 0.97))
     fig.savefig(path, dpi=110)
     plt.close(fig)

@@ -23,6 +23,8 @@ class Result:
     chunk_bytes: int | None  # chunked only
     seconds: float  # median per call
     peak_extra_bytes: int
+    seconds_low: float | None = None  # the fastest and slowest sample per call: the spread
+    seconds_high: float | None = None
 
     @property
     def mb_per_s(self) -> float:
@@ -77,8 +79,9 @@ def run(plan: Plan, algorithms: tuple[str, ...] = ALGORITHMS,
                                         f"({case.kind}, {case.body_bytes} bytes, chunks {case.chunk_bytes})")
             for subject, call in calls:
                 on_step(f"{subject.label}, {describe(case)}")
-                yield Result(algorithm, subject.name, case.kind, case.body_bytes, case.chunk_bytes,
-                             seconds_per_call(call, plan.min_time), peak_extra_bytes(call))
+                median, low, high = seconds_per_call(call, plan.min_time)
+                yield Result(algorithm, subject.name, case.kind, case.body_bytes, case.chunk_bytes, median,
+                             peak_extra_bytes(call), low, high)
         del body
 
 
