@@ -16,6 +16,7 @@ wrong 304), a malformed If-Match as false (412), a malformed If-Range as false (
 from __future__ import annotations
 
 import codecs
+import functools
 from collections.abc import Sequence
 from typing import Literal, Union
 
@@ -82,6 +83,16 @@ def _current_bytes(current: ETag | str | None) -> bytes | None:
     raise TypeError(f"current must be an ETag, its header text or None, not {type(current).__name__}")
 
 
+@functools.lru_cache(maxsize=1024)  # a server sends the same few current tags again and again
+def _checked_current(current: str) -> bytes | None:
+    """*current* as bytes when it is ASCII and one entity-tag as the matcher reads a current tag
+    (matched against itself, a well-formed tag matches), else None."""
+    if not current.isascii() or "\0" in current:
+        return None
+    c = current.encode("ascii")
+    return c if _match(c, len(c), c, WEAK_LIST) == MATCH else None
+
+
 def evaluate(header: str | bytes | Sequence[str | bytes], current: ETag | str | None, mode: int) -> int:
     """Run the matcher. *current* None means the representation has no tag; add ABSENT to *mode*
     when there is no representation at all."""
@@ -101,8 +112,9 @@ def evaluate(header: str | bytes | Sequence[str | bytes], current: ETag | str | 
         c = current.header_bytes()
         if h == c and (mode == WEAK_LIST or (not current.weak and (mode == STRONG_LIST or mode == STRONG_ONE))):
             return MATCH  # the header is exactly the current tag (the usual revalidation): no C call
-    elif type(current) is str and current.isascii() and "\0" not in current:
-        c = current.encode("ascii")
+    elif type(current) is str and (c := _checked_current(current)) is not None:
+        if h == c and (mode == WEAK_LIST or (c[:1] == b'"' and (mode == STRONG_LIST or mode == STRONG_ONE))):
+            return MATCH  # the same, for a current tag known well-formed
     else:
         c = _current_bytes(current)
     result = _match(h, len(h), _NULL if c is None else c, mode)
@@ -129,10 +141,15 @@ def if_none_match(header: HeaderValue, current: ETag | str | None, *, mode: Lite
 
     ``mode="tornado"`` reproduces Tornado's ``check_etag_header`` decision exactly (negated).
     """
-    if type(header) is str and type(current) is ETag and mode == "rfc":  # the per-request hot path
-        h = header.encode("latin-1", "etagcore.del")
-        c = current.header_bytes()
-        return h != c and _match(h, len(h), c, 0) != 1  # as in evaluate(); WEAK_LIST, MATCH: literals save lookups
+    # The per-request hot path: evaluate()'s own steps for a str or bytes header and an ETag or
+    # ASCII str current, without its frame. WEAK_LIST (0), MATCH (1): literals save lookups.
+    if mode == "rfc" and (type(header) is str or type(header) is bytes):
+        h = header.encode("latin-1", "etagcore.del") if type(header) is str else header
+        if type(current) is ETag:
+            c = current.header_bytes()
+            return h != c and _match(h, len(h), c, 0) != 1
+        if type(current) is str and (c := _checked_current(current)) is not None:
+            return h != c and _match(h, len(h), c, 0) != 1
     if header is None:
         return True
     if mode == "rfc":

@@ -271,3 +271,16 @@ def test_a_header_identical_to_a_weak_current_tag_fails_strong_comparison():
         for mode in (_match_py.WEAK_LIST, _match_py.STRONG_LIST, _match_py.STRONG_ONE):
             assert evaluate(header, strong, mode) == _match_py.MATCH
     assert if_none_match('W/"v1"', weak) is False and if_match('W/"v1"', weak) is False
+
+
+def test_str_currents_take_the_short_path_only_when_well_formed():
+    from etagcore.match import _checked_current
+
+    assert if_none_match('"v1"', '"v1"') is False and if_none_match(b'"v1"', '"v1"') is False
+    assert if_none_match('W/"v1"', 'W/"v1"') is False and if_match('W/"v1"', 'W/"v1"') is False  # strong: no
+    assert if_match('"v1"', '"v1"') is True
+    assert _checked_current('"v1"') == b'"v1"' and _checked_current("v1") is None
+    assert _checked_current('"a", "b"') is None and _checked_current('"\u00e9"') is None
+    for malformed in ("v1", '"a", "b"', ' "v1"'):
+        with pytest.raises(InvalidETagError):  # identical header or not, a malformed current is an error
+            if_none_match(malformed, malformed)
