@@ -11,7 +11,14 @@ still be changing unseen: its tag is never cached, and servers give it no valida
 is stable when hashing starts and has the same stat afterwards was not written meanwhile (any
 write would move its ctime past the old one), so its tag describes its bytes.
 
-The cache key is (strategy class and options, device, inode, size, mtime_ns, ctime_ns).
+"Now" is :func:`clock_ns`, the clock the kernel stamps file times with: on Linux the coarse
+realtime clock, which lags ``time.time_ns()`` by up to a tick, so that a write in the tick
+before a check never looks older than the check (a filesystem with one-second timestamps would
+otherwise give it the ctime of the write before).
+
+The cache key is (strategy class, name and options, device, inode, size, mtime_ns, ctime_ns).
+Writes through a shared mmap move no timestamp once a page is dirty: such files are outside
+what a stat-keyed cache can see (as for git and make).
 """
 
 from __future__ import annotations
@@ -21,10 +28,12 @@ import itertools
 import io
 import os
 import stat
+import sys
 import threading
 import time
 from collections import OrderedDict
 from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Optional
 
 from ._types import StrPath
@@ -46,6 +55,8 @@ class DigestCache:
     """A thread-safe LRU map from file identity keys to tags."""
 
     def __init__(self, max_entries: int = 4096) -> None:
+        if max_entries < 0:
+            raise ValueError(f"max_entries must be >= 0, not {max_entries}")
         self.max_entries = max_entries
         self._entries: OrderedDict[tuple[Any, ...], ETag] = OrderedDict()
         self._lock = threading.Lock()
@@ -85,9 +96,19 @@ def identity(st: os.stat_result) -> tuple[int, int, int, int, int]:
     return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
 
+# Linux's CLOCK_REALTIME_COARSE (<linux/time.h>: 5), which the time module does not name
+_COARSE_CLOCK = 5 if sys.platform.startswith("linux") else None
+
+
+def clock_ns() -> int:
+    """Now, by the clock file timestamps are taken from (see the module docstring)."""
+    return time.time_ns() if _COARSE_CLOCK is None else time.clock_gettime_ns(_COARSE_CLOCK)
+
+
 def is_stable(st: os.stat_result, now_ns: Optional[int] = None) -> bool:
-    """Whether the file's last change is more than :data:`STABLE_AFTER_NS` before *now_ns*."""
-    return (time.time_ns() if now_ns is None else now_ns) - st.st_ctime_ns > STABLE_AFTER_NS
+    """Whether the file's last change is more than :data:`STABLE_AFTER_NS` before *now_ns*
+    (default: :func:`clock_ns`)."""
+    return (clock_ns() if now_ns is None else now_ns) - st.st_ctime_ns > STABLE_AFTER_NS
 
 
 def cache_key(strategy: Strategy | BaseStrategy, st: os.stat_result) -> tuple[Any, ...] | None:
@@ -159,6 +180,28 @@ def _reader() -> ThreadPoolExecutor:
         return _readers
 
 
+def _forget_readers() -> None:
+    """In a forked child: the parent's pool is there without its threads; start afresh."""
+    global _readers, _readers_lock
+    _readers, _readers_lock = None, threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_readers)
+
+
+def _read_ahead(reader: ThreadPoolExecutor, read: Callable[[int, int], int], i: int, offset: int) -> Future[int]:
+    try:
+        return reader.submit(read, i, offset)
+    except RuntimeError:  # the interpreter is shutting down: no new threads, read here
+        done: Future[int] = Future()
+        try:
+            done.set_result(read(i, offset))
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller through the future
+            done.set_exception(exc)
+        return done
+
+
 def _hash_overlapped(tagger: Any, fd: int, size: int) -> None:
     """Feed *tagger* the first *size* bytes of *fd*, reading one chunk ahead in a reader thread
     into the other of two buffers (the one not being hashed)."""
@@ -169,13 +212,13 @@ def _hash_overlapped(tagger: Any, fd: int, size: int) -> None:
         return os.preadv(fd, [views[i][: min(OVERLAP_CHUNK, size - offset)]], offset)
 
     offset, i = 0, 0
-    pending: Optional[Future[int]] = reader.submit(read, 0, 0)
+    pending: Optional[Future[int]] = _read_ahead(reader, read, 0, 0)
     while pending is not None:
         n = pending.result()
         if not n:
             break
         offset += n
-        pending = reader.submit(read, 1 - i, offset) if offset < size else None
+        pending = _read_ahead(reader, read, 1 - i, offset) if offset < size else None
         try:
             tagger.update(views[i][:n])
         except BaseException:
@@ -242,9 +285,11 @@ def tag_file_content(strategy: Strategy | BaseStrategy, path: StrPath) -> ETag:
             raise IsADirectoryError(21, "Is a directory", os.fsdecode(path))
         if not stat.S_ISREG(st.st_mode):
             raise OSError(f"not a regular file: {os.fsdecode(path)!r}")
-        deadline = time.time_ns() + SETTLE_TIMEOUT_NS
+        if st.st_size == 0:  # empty, or a pseudo-file (/proc) whose size says nothing: read to the end
+            return hash_fd(strategy, fd)  # not cached: its stat does not describe its bytes
+        deadline = clock_ns() + SETTLE_TIMEOUT_NS
         while (tag := tag_open_file(strategy, fd, st)) is None:
-            now = time.time_ns()
+            now = clock_ns()
             if now >= deadline:
                 raise FileChangingError(f"{os.fsdecode(path)!r} kept changing while it was read")
             settled_at = os.fstat(fd).st_ctime_ns + STABLE_AFTER_NS

@@ -306,3 +306,59 @@ def test_a_tagger_failing_mid_file_leaves_no_read_running(tmp_path, monkeypatch,
         files.hash_fd(Failing(), f.fileno(), 10_000)
     assert files.hash_fd(get_strategy("sha1"), os.open(path, os.O_RDONLY), 10_000) == get_strategy("sha1").tag(
         b"x" * 10_000)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+@pytest.mark.parametrize("name", ["sha1", "blake3", "xxh64"])
+def test_a_forked_child_tags_large_files(tmp_path, name, no_racy_window):
+    # the parent's reader threads and BLAKE3's pool do not survive a fork: the child must not wait for them
+    body = os.urandom(files.OVERLAP_MIN + 1)
+    path = tmp_path / "big"
+    path.write_bytes(body)
+    strategy = get_strategy(name)
+    want = strategy.tag(body)
+    assert strategy.tag_file(path) == want  # the parent starts its threads
+    files.digest_cache.clear()
+    pid = os.fork()
+    if pid == 0:  # the child: exit 0 only with the right tag, killed by the alarm if it hangs
+        import signal
+
+        signal.alarm(20)
+        os._exit(0 if strategy.tag_file(path) == want and strategy.tag(body) == want else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+
+
+def test_reading_ahead_falls_back_to_reading_here_when_no_thread_can_start(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    gone = ThreadPoolExecutor(1)
+    gone.shutdown()
+    data = b"abc"
+    path = tmp_path / "f"
+    path.write_bytes(data)
+    with open(path, "rb") as f:
+        buffers = [bytearray(3)]
+        future = files._read_ahead(gone, lambda i, offset: os.preadv(f.fileno(), [buffers[i]], offset), 0, 0)
+    assert future.result() == 3 and bytes(buffers[0]) == data
+
+
+def test_pseudo_files_are_read_to_their_end_and_not_cached():
+    if not os.path.exists("/proc/self/status"):
+        pytest.skip("no /proc here")
+    strategy = get_strategy("sha1")
+    with open("/proc/version", "rb") as f:
+        content = f.read()
+    assert os.stat("/proc/version").st_size == 0 and content
+    assert strategy.tag_file("/proc/version") == strategy.tag(content)
+    assert files.cache_key(strategy, os.stat("/proc/version")) not in files.digest_cache._entries
+
+
+def test_stability_is_judged_by_the_clock_file_times_come_from():
+    import sys
+    import time
+
+    if sys.platform.startswith("linux"):  # the coarse clock the kernel stamps inodes with: ticks, not ns
+        assert time.clock_getres(5) >= 1e-4 and files._COARSE_CLOCK == 5
+    before = time.time_ns()
+    assert files.clock_ns() <= time.time_ns() and files.clock_ns() >= before - 10**8  # never ahead; a tick behind

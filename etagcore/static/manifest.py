@@ -24,7 +24,7 @@ from typing import Any
 from .._types import StrPath
 from ..errors import ConfigError, FileChangingError
 from ..etag import ETag
-from ..files import STABLE_AFTER_NS, hash_fd, identity, is_stable
+from ..files import STABLE_AFTER_NS, clock_ns, hash_fd, identity, is_stable
 from ..registry import get_strategy
 from ..strategy import Strategy
 from .walk import NotFound, open_beneath
@@ -72,7 +72,7 @@ def content_strategy(spec: Any, owner: str) -> Strategy:
 
 def _record(strategy: Strategy, fd: int, st: os.stat_result, relpath: str) -> tuple[ETag, int, int]:
     if not is_stable(st):  # a later write in the same tick would keep size and mtime
-        time.sleep((STABLE_AFTER_NS - (time.time_ns() - st.st_ctime_ns)) / 1e9 + 0.01)
+        time.sleep((STABLE_AFTER_NS - (clock_ns() - st.st_ctime_ns)) / 1e9 + 0.01)
         st = os.fstat(fd)
     tag = hash_fd(strategy, fd, st.st_size)
     if identity(os.fstat(fd)) != identity(st):

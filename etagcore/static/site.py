@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import time
 import urllib.parse
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
@@ -36,7 +35,7 @@ from .._types import StrPath
 from ..conditional import Headers, evaluate_preconditions, honour_range, request_fields
 from ..errors import ConfigError
 from ..etag import ETag
-from ..files import identity, is_stable
+from ..files import clock_ns, identity, is_stable
 from ..httpdate import format_http_date
 from ..registry import StrategySpec, get_strategy
 from ..strategy import Strategy
@@ -152,7 +151,7 @@ class _Selected:
         self.method, self.headers, self.relpath = method, headers, relpath
         self.opened = self.file = opened
         self.coding: Optional[str] = None
-        self.now_ns = time.time_ns()
+        self.now_ns = clock_ns()  # the clock file times come from (see etagcore.files)
 
     def close(self) -> None:
         if self.file is not self.opened:

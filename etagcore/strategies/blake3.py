@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any, ClassVar
 
 import blake3
@@ -14,6 +15,29 @@ __all__ = ["Blake3Strategy"]
 
 # Measured on 2 vCPUs: blake3's multi-threaded update loses to one thread below about 1 MiB.
 THREADED_MIN_BYTES = 1 << 20
+
+
+# BLAKE3's worker threads do not survive a fork: a child of a process that started them would
+# wait for them forever. Such a child hashes on its own thread.
+_pool_started = False
+_pool_usable = True
+
+
+def _usable(threads: int) -> int:
+    global _pool_started
+    if threads == 1 or not _pool_usable:
+        return 1
+    _pool_started = True
+    return threads
+
+
+def _after_fork_in_child() -> None:
+    global _pool_usable
+    _pool_usable = _pool_usable and not _pool_started
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 class Blake3Strategy(HashStrategy):
@@ -43,12 +67,12 @@ class Blake3Strategy(HashStrategy):
         threads = self._max_threads
         if self.threads == "auto" and memoryview(data).nbytes >= THREADED_MIN_BYTES:
             threads = blake3.blake3.AUTO
-        return blake3.blake3(data, max_threads=threads)
+        return blake3.blake3(data, max_threads=_usable(threads))
 
     def _new_for_size(self, size: int) -> HashTagger:
         """With threads=auto a file of 1 MiB or more is hashed on all cores, chunk by chunk."""
         if self.threads == "auto" and size >= THREADED_MIN_BYTES:
-            return HashTagger(blake3.blake3(max_threads=blake3.blake3.AUTO), self._finish, self._DIRECT_MIN)
+            return HashTagger(blake3.blake3(max_threads=_usable(blake3.blake3.AUTO)), self._finish, self._DIRECT_MIN)
         return self.new()
 
     def _digest(self, hasher: Any) -> bytes:
