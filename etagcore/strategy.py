@@ -9,7 +9,6 @@ changing the state, ``copy()`` forks it.
 from __future__ import annotations
 
 import base64
-import functools
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, ClassVar, Protocol, runtime_checkable
@@ -18,6 +17,7 @@ from . import _backend, _options
 from ._types import Buffer, StrPath
 from .etag import ETag
 from .feed import DIRECT_MIN, chunk_type_error, update_body, update_many
+from .files import tag_file_content
 
 __all__ = ["Strategy", "Tagger", "BaseStrategy", "HashStrategy", "HashTagger"]
 
@@ -62,7 +62,7 @@ class BaseStrategy(ABC):
 
     def tag_file(self, path: StrPath, /) -> ETag:
         """Tag a regular file by its content, with the shared stat-keyed digest cache."""
-        return _files().tag_file_content(self, path)
+        return tag_file_content(self, path)
 
     def options(self) -> Mapping[str, Any] | None:
         """This strategy's options, as its spec string gives them (``{"level": 3}`` for
@@ -195,9 +195,3 @@ class HashStrategy(BaseStrategy):
 
 _trusted = ETag._trusted
 
-
-@functools.cache
-def _files() -> Any:
-    from . import files  # it imports this module: bound on first use, not per call
-
-    return files
