@@ -260,6 +260,8 @@ def _cmd_bench(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
         return 1
     _err(f"etagcore {__version__} bench ({plan.name}): {', '.join(algorithms)}; "
          f"matcher {matcher_backend()}, environment in the JSON")
+    if missing := cases.missing_tools(algorithms):
+        _err(f"note: {', '.join(missing)} not installed: their file rows are skipped")
     results = []
     with tqdm(total=run.count(plan, algorithms), unit="case", file=sys.stderr, dynamic_ncols=True, disable=None) as bar:
         for result in run.run(plan, algorithms, on_step=bar.set_description_str):

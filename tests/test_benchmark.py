@@ -11,7 +11,7 @@ import pytest
 from etagcore.benchmark import cases, report, run
 
 TINY = replace(cases.QUICK, name="tiny", contiguous=(1024,), chunked_total=8192, chunk_sizes=(16, 4096),
-               small=(0, 100), min_time=0.001)
+               small=(0, 100), min_time=0.001, file_bytes=64 << 10)
 
 
 def test_tiny_plan_measures_every_subject_on_every_layout():
@@ -21,6 +21,10 @@ def test_tiny_plan_measures_every_subject_on_every_layout():
     assert ("sha1", "tornado compute_etag", "chunked") in subjects
     assert ("xxh3-128", "join + hash", "chunked") in subjects
     assert ("xxh3-128", "library call", "contiguous") in subjects
+    assert {("sha1", "etagcore", "file"), ("xxh3-128", "library on mmap", "file")} <= subjects
+    for algorithm in ("sha1", "xxh3-128"):  # the command-line tools where installed, else a note
+        tool = cases.TOOLS[algorithm][0][0]
+        assert ((algorithm, tool, "file") in subjects) == (tool not in cases.missing_tools((algorithm,)))
     assert all(r.seconds > 0 for r in results)
     joined = [r for r in results if r.subject == "join + hash"]
     assert all(r.peak_extra_bytes >= TINY.chunked_total for r in joined)  # the join is seen
@@ -37,7 +41,7 @@ def test_tables_json_and_plot(tmp_path):
     results = list(run.run(TINY, ("xxh3-64",)))
     text = report.to_text(results)
     assert "xxh3-64: etagcore" in text and "16 B chunks" in text and "peak extra" in text
-    assert report.to_markdown(results).count("|---|") == 3
+    assert report.to_markdown(results).count("|---|") == 4 and "64 KiB file" in text
     path = tmp_path / "bench.json"
     report.write_json(str(path), TINY, results)
     assert report.read_json(str(path)) == results

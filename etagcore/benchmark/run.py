@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import atexit
+import os
+import tempfile
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from ..files import STABLE_AFTER_NS, clock_ns
 from .cases import ALGORITHMS, Plan, Subject, make_body, split, subjects
 from .measure import peak_extra_bytes, seconds_per_call
 
@@ -18,7 +23,7 @@ class MismatchError(AssertionError):
 class Result:
     algorithm: str
     subject: str
-    kind: str  # "small", "contiguous" or "chunked"
+    kind: str  # "small", "contiguous", "chunked" or "file"
     body_bytes: int
     chunk_bytes: int | None  # chunked only
     seconds: float  # median per call
@@ -42,11 +47,13 @@ class Case:
 
     def build(self) -> Any:
         body = make_body(self.body_bytes)
+        if self.kind == "file":
+            return _settled_file(body)
         return split(body, self.chunk_bytes) if self.chunk_bytes else body
 
     @property
     def layout(self) -> str:
-        return "chunked" if self.chunk_bytes else "contiguous"
+        return self.kind if self.kind == "file" else "chunked" if self.chunk_bytes else "contiguous"
 
 
 def cases(plan: Plan) -> list[Case]:
@@ -54,7 +61,19 @@ def cases(plan: Plan) -> list[Case]:
         *(Case("small", size, None) for size in plan.small),
         *(Case("contiguous", size, None) for size in plan.contiguous),
         *(Case("chunked", plan.chunked_total, chunk) for chunk in plan.chunk_sizes),
+        *([Case("file", plan.file_bytes, None)] if plan.file_bytes else []),
     ]
+
+
+def _settled_file(body: bytes) -> str:
+    """*body* in a new temporary file, once its change is more than a second old (tag_file
+    would otherwise wait for it to settle); removed when the run ends."""
+    handle, path = tempfile.mkstemp(prefix="etagcore-bench-")
+    with os.fdopen(handle, "wb") as f:
+        f.write(body)
+    atexit.register(os.unlink, path)
+    time.sleep(max(0.0, (os.stat(path).st_ctime_ns + STABLE_AFTER_NS - clock_ns()) / 1e9) + 0.05)
+    return path
 
 
 def count(plan: Plan, algorithms: tuple[str, ...] = ALGORITHMS) -> int:
@@ -82,11 +101,16 @@ def run(plan: Plan, algorithms: tuple[str, ...] = ALGORITHMS,
                 median, low, high = seconds_per_call(call, plan.min_time)
                 yield Result(algorithm, subject.name, case.kind, case.body_bytes, case.chunk_bytes, median,
                              peak_extra_bytes(call), low, high)
+        if case.kind == "file":
+            os.unlink(body)
+            atexit.unregister(os.unlink)
         del body
 
 
 def describe(case: Case) -> str:
     size = human_bytes(case.body_bytes)
+    if case.kind == "file":
+        return f"a {size} file"
     return f"{size} in {human_bytes(case.chunk_bytes)} chunks" if case.chunk_bytes else size
 
 
