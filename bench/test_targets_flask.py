@@ -12,8 +12,6 @@ Target: the extension adds <= 0.5x what Werkzeug's add_etag + make_conditional a
 
 from __future__ import annotations
 
-import io
-import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -23,6 +21,7 @@ flask = pytest.importorskip("flask")
 
 from etagcore.integrations.flask import ETag  # noqa: E402
 from paired import added_ratio  # noqa: E402
+from test_targets_middleware import _environ  # noqa: E402
 
 BODY = (b"<!doctype html><p>" + bytes(range(97, 123)) * 80)[:2048].decode()
 PER_BATCH = 200  # requests per timed batch
@@ -44,14 +43,6 @@ def page_app(hook: str) -> Any:
             response.add_etag()
             return response.make_conditional(flask.request)
     return app
-
-
-def _environ(extra: dict[str, str]) -> dict[str, Any]:
-    return {"REQUEST_METHOD": "GET", "PATH_INFO": "/", "SCRIPT_NAME": "", "QUERY_STRING": "",
-            "SERVER_NAME": "bench", "SERVER_PORT": "80", "SERVER_PROTOCOL": "HTTP/1.1", "HTTP_HOST": "bench",
-            "HTTP_USER_AGENT": "bench", "HTTP_ACCEPT": "*/*", "HTTP_ACCEPT_ENCODING": "gzip, br",
-            "wsgi.version": (1, 0), "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(), "wsgi.errors": sys.stderr,
-            "wsgi.multithread": False, "wsgi.multiprocess": False, "wsgi.run_once": False, **extra}
 
 
 def runner(app: Any, extra: dict[str, str], expect: int) -> Callable[[], None]:

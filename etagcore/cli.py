@@ -65,14 +65,18 @@ def _tag_stream(strategy: Strategy, stream: BinaryIO) -> ETag:
     return strategy.tag(_stream_chunks(stream))
 
 
+def _stdin() -> BinaryIO:
+    if sys.stdin is None:  # started with stdin closed
+        raise OSError(errno.EBADF, os.strerror(errno.EBADF))
+    return sys.stdin.buffer
+
+
 def tag_path(strategy: Strategy, path: str) -> ETag:
     """The tag of what *path* names, as ``sha1sum`` reads it: ``-`` is standard input, a regular
     file is tagged through the digest cache, a FIFO or device (``/dev/stdin``, ``<(cmd)``) is
     read to its end. Raises OSError (a directory: EISDIR) or EtagcoreError."""
     if path == "-":
-        if sys.stdin is None:  # started with stdin closed
-            raise OSError(errno.EBADF, os.strerror(errno.EBADF))
-        return _tag_stream(strategy, sys.stdin.buffer)
+        return _tag_stream(strategy, _stdin())
     mode = os.stat(path).st_mode
     if stat.S_ISDIR(mode):
         raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), path)
@@ -130,9 +134,7 @@ def _check(strategy: Strategy, lists: Sequence[str]) -> int:
     for listing in lists:
         try:
             if listing == "-":
-                if sys.stdin is None:
-                    raise OSError(errno.EBADF, os.strerror(errno.EBADF))
-                text = sys.stdin.buffer.read()
+                text = _stdin().read()
             else:
                 with open(listing, "rb") as f:
                     text = f.read()
