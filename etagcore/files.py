@@ -38,6 +38,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Optional
 
+from . import _backend
 from ._types import StrPath
 from .errors import FileChangingError
 from .etag import ETag
@@ -90,6 +91,7 @@ class DigestCache:
 
 
 digest_cache = DigestCache()
+_etag = _backend.load_extension("_etag")
 
 
 def identity(st: os.stat_result) -> tuple[int, int, int, int, int]:
@@ -118,11 +120,15 @@ def cache_key(strategy: Strategy | BaseStrategy, st: os.stat_result) -> tuple[An
     and options, and the file's identity. None for a strategy that gives no options
     (:meth:`~etagcore.BaseStrategy.options`): nothing says which of its instances tag alike, so
     its tags are not cached."""
-    try:
-        number = _strategy_identity(strategy)  # type: ignore[arg-type]
-    except TypeError:  # an unhashable plug-in
-        number = _strategy_identity.__wrapped__(strategy)
+    number = _cache_number(strategy)
     return None if number is None else (number, st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
+def _cache_number(strategy: Strategy | BaseStrategy) -> int | None:
+    try:
+        return _strategy_identity(strategy)  # type: ignore[arg-type]
+    except TypeError:  # an unhashable plug-in
+        return _strategy_identity.__wrapped__(strategy)
 
 
 _numbers: dict[tuple[Any, ...], int] = {}  # (class, options) -> a small int: keys hash in a few ns
@@ -274,12 +280,15 @@ def tag_file_content(strategy: Strategy | BaseStrategy, path: StrPath) -> ETag:
     for the rest of that second); one that keeps changing for :data:`SETTLE_TIMEOUT_NS` raises
     :class:`~etagcore.FileChangingError`, since no tag would describe its bytes.
     """
-    st = os.stat(path)
-    if stat.S_ISREG(st.st_mode):  # a cached tag of this very version (inode, size, times): one stat
-        key = cache_key(strategy, st)
-        cached = None if key is None else digest_cache.get(key)
-        if cached is not None:
-            return cached
+    # a cached tag of this very version (inode, size, times): one stat
+    if _etag is not None:  # the key from stat(2) in one C call (src_c/stat_tag.c), None if not regular
+        number = _cache_number(strategy)
+        key = None if number is None else _etag.stat_key(path, number)
+    else:
+        st = os.stat(path)
+        key = cache_key(strategy, st) if stat.S_ISREG(st.st_mode) else None
+    if key is not None and (cached := digest_cache.get(key)) is not None:
+        return cached
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     try:
         st = os.fstat(fd)

@@ -10,6 +10,7 @@
 #include <Python.h>
 #include <structmember.h>
 
+#include "etag_base.h"
 #include "sha1.h"
 
 typedef struct {
@@ -47,7 +48,7 @@ static PyObject *header_text(PyObject *opaque, int weak) {
     return text;
 }
 
-static PyObject *make_etag(PyTypeObject *cls, PyObject *opaque, int weak) {
+PyObject *etagcore_make_etag(PyTypeObject *cls, PyObject *opaque, int weak) {
     ETagBase *self;
     if (!PyUnicode_Check(opaque)) {
         PyErr_Format(PyExc_TypeError, "an ETag opaque value must be str, not %.100s", Py_TYPE(opaque)->tp_name);
@@ -80,7 +81,7 @@ static PyObject *etag_trusted(PyTypeObject *cls, PyObject *const *args, Py_ssize
         return NULL;
     }
     weak = PyObject_IsTrue(args[1]);
-    return weak < 0 ? NULL : make_etag(cls, args[0], weak);
+    return weak < 0 ? NULL : etagcore_make_etag(cls, args[0], weak);
 }
 
 static PyMemberDef members[] = {
@@ -118,7 +119,7 @@ static PyMethodDef methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
-static PyTypeObject ETagBaseType = {
+PyTypeObject etagcore_ETagBaseType = {
     PyVarObject_HEAD_INIT(NULL, 0)
     .tp_name = "etagcore._etag.ETagBase",
     .tp_basicsize = sizeof(ETagBase),
@@ -194,7 +195,7 @@ static PyObject *oneshot_call(OneShotTag *self, PyObject *const *args, size_t na
     Py_DECREF(body);
     if (opaque == NULL)
         return NULL;
-    tag = make_etag(self->cls, opaque, self->weak);
+    tag = etagcore_make_etag(self->cls, opaque, self->weak);
     Py_DECREF(opaque);
     return tag;
 }
@@ -208,7 +209,7 @@ static PyObject *oneshot_new(PyTypeObject *type, PyObject *args, PyObject *kwarg
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O!OOpO|n:OneShotTag", names, &PyType_Type, &cls, &oneshot,
                                      &prototype, &weak, &other, &c_sha1_below))
         return NULL;
-    if (!PyType_IsSubtype((PyTypeObject *)cls, &ETagBaseType)) {
+    if (!PyType_IsSubtype((PyTypeObject *)cls, &etagcore_ETagBaseType)) {
         PyErr_SetString(PyExc_TypeError, "OneShotTag: etag_class must be a subclass of ETagBase");
         return NULL;
     }
@@ -270,11 +271,12 @@ PyMODINIT_FUNC PyInit__etag(void) {
     str_hexdigest = PyUnicode_InternFromString("hexdigest");
     if (str_copy == NULL || str_update == NULL || str_hexdigest == NULL)
         return NULL;
-    if (PyType_Ready(&ETagBaseType) < 0 || PyType_Ready(&OneShotTagType) < 0)
+    if (PyType_Ready(&etagcore_ETagBaseType) < 0 || PyType_Ready(&OneShotTagType) < 0)
         return NULL;
     m = PyModule_Create(&module);
-    if (m != NULL && (PyModule_AddObjectRef(m, "ETagBase", (PyObject *)&ETagBaseType) < 0 ||
-                      PyModule_AddObjectRef(m, "OneShotTag", (PyObject *)&OneShotTagType) < 0))
+    if (m != NULL && (PyModule_AddObjectRef(m, "ETagBase", (PyObject *)&etagcore_ETagBaseType) < 0 ||
+                      PyModule_AddObjectRef(m, "OneShotTag", (PyObject *)&OneShotTagType) < 0 ||
+                      etagcore_add_stat(m) < 0))
         Py_CLEAR(m);
     return m;
 }

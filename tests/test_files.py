@@ -362,3 +362,31 @@ def test_stability_is_judged_by_the_clock_file_times_come_from():
         assert time.clock_getres(5) >= 1e-4 and files._COARSE_CLOCK == 5
     before = time.time_ns()
     assert files.clock_ns() <= time.time_ns() and files.clock_ns() >= before - 10**8  # never ahead; a tick behind
+
+
+@pytest.mark.skipif(files._etag is None, reason="the C build of etagcore._etag is not in use")
+def test_the_c_cache_key_is_the_one_os_stat_gives(tmp_path, no_racy_window):
+    """A cache hit reads its key with src_c/stat_tag.c's stat_key: the key tag_open_file() stores
+    from os.fstat, or None where the slow path must answer."""
+    strategy = get_strategy("xxh3-128")
+    number = files._cache_number(strategy)
+    path = tmp_path / "page"
+    path.write_bytes(b"x" * 1000)
+    for mtime in (0, -1, -1_000_000_001, 1_700_000_000_123_456_789):
+        try:
+            os.utime(path, ns=(mtime, mtime))
+        except OSError:
+            continue
+        assert files._etag.stat_key(path, number) == files.cache_key(strategy, os.stat(path))
+        assert files._etag.stat_key(os.fsencode(path), number) == files.cache_key(strategy, os.stat(path))
+    (tmp_path / "link").symlink_to(path)
+    assert files._etag.stat_key(tmp_path / "link", number) == files.cache_key(strategy, os.stat(path))
+    os.mkfifo(tmp_path / "fifo")
+    assert files._etag.stat_key(tmp_path / "fifo", number) is None
+    assert files._etag.stat_key(tmp_path, number) is None
+    with pytest.raises(FileNotFoundError):
+        files._etag.stat_key(tmp_path / "missing", number)
+    with pytest.raises(ValueError):
+        files._etag.stat_key(str(path) + "\0", number)
+    with pytest.raises(TypeError):
+        files._etag.stat_key(path)

@@ -101,3 +101,68 @@ def test_stat_config_errors(spec, message):
 def test_components_from_a_mapping():
     strategy = get_strategy({"name": "stat", "components": ["INode", "size"]})
     assert strategy.spec == "stat:format=apache,components=inode+size"
+
+
+def _c_stat_tag_in_use() -> bool:
+    from etagcore import _backend
+
+    module = _backend.load_extension("_etag")
+    return module is not None and isinstance(get_strategy("stat").tag_file, module.StatTag)
+
+
+C_BUILT = pytest.mark.skipif(not _c_stat_tag_in_use(), reason="the C build of etagcore._etag is not in use")
+
+
+SPECS = ["stat", "stat:components=all", "stat:components=inode", "stat:components=mtime",
+         "stat:components=inode+mtime", "stat:components=inode+size", "stat:format=nginx"]
+MTIMES_NS = [0, 1, -1, 999, -999_999_999, -1_000_000_001, MTIME_US * 1000 + 789, 2**62 + 12345,
+             -(2**40) * 1_000_000_000 - 7, 1_000_000_000 * 253402300799 + 999_999_999]
+
+
+@C_BUILT
+@pytest.mark.parametrize("spec", SPECS)
+def test_c_tag_file_agrees_with_the_python_one(tmp_path, spec):
+    """src_c/stat_tag.c against the pure-Python twin on one file at many mtimes (past, before
+    1970 with a fraction, far future) and sizes."""
+    strategy = get_strategy(spec)
+    path = tmp_path / "page"
+    compared = 0
+    for size in (0, 5, 1 << 20):
+        path.write_bytes(b"x" * size)
+        for mtime in MTIMES_NS:
+            try:
+                os.utime(path, ns=(mtime, mtime))
+            except (OSError, OverflowError):
+                continue  # a time this filesystem cannot hold
+            if os.stat(path).st_mtime_ns != mtime:
+                continue
+            assert strategy.tag_file(path) == strategy._tag_file(path), (size, mtime)
+            compared += 1
+    assert compared >= 15  # the test cannot pass by skipping every case
+
+
+@C_BUILT
+def test_c_tag_file_paths_and_errors_as_os_stat(tmp_path):
+    strategy = get_strategy("stat")
+    path = tmp_path / "page"
+    path.write_bytes(b"hello")
+    os.utime(path, ns=(MTIME_US * 1000, MTIME_US * 1000))
+    want = ETag("5-60a2418202240")
+    assert strategy.tag_file(path) == strategy.tag_file(str(path)) == strategy.tag_file(os.fsencode(path)) == want
+    (tmp_path / "link").symlink_to(path)
+    assert strategy.tag_file(tmp_path / "link") == want  # symlinks followed, as Apache and nginx do
+    with pytest.raises(FileNotFoundError) as missing:
+        strategy.tag_file(tmp_path / "missing")
+    assert missing.value.filename == tmp_path / "missing"
+    with pytest.raises(ValueError, match="null"):
+        strategy.tag_file(str(path) + "\0")
+    with pytest.raises(TypeError):
+        strategy.tag_file(1.5)
+    with pytest.raises(TypeError):
+        strategy.tag_file(path, path)
+    with pytest.raises(OSError, match="not a regular file"):
+        strategy.tag_file(tmp_path)
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    with pytest.raises(OSError, match="not a regular file"):
+        strategy.tag_file(fifo)

@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, ClassVar
 
-from .. import _options
+from .. import _backend, _options
 from .._types import Buffer, StrPath
 from ..errors import UnsupportedBodyError
 from ..etag import ETag
@@ -29,6 +29,8 @@ __all__ = ["StatStrategy", "apache_etag", "nginx_etag"]
 COMPONENTS = ("inode", "size", "mtime")  # Apache's output order
 APACHE_DEFAULT = ("size", "mtime")  # FileETag MTime Size, the 2.4 default
 _U64 = (1 << 64) - 1
+_MASK = {"inode": 1, "size": 2, "mtime": 4}  # src_c/stat_tag.c's component bits
+_etag = _backend.load_extension("_etag")
 _USEC_PER_SEC = 1_000_000
 
 
@@ -88,6 +90,11 @@ class StatStrategy:
             raise _options.bad_value(self.name, "components", components, "only with format=apache")
         self.components = APACHE_DEFAULT if components is None else _parse_components(components)
         self._form, self._pick = _apache_form(self.components)
+        if _etag is not None:  # the same tag_file(), as one C call (src_c/stat_tag.c)
+            mask = sum(_MASK[name] for name in self.components)
+            self.tag_file = _etag.StatTag(  # type: ignore[method-assign]
+                ETag, self.format == "nginx", mask, self._tag_file
+            )
 
     @property
     def spec(self) -> str:
@@ -112,6 +119,9 @@ class StatStrategy:
 
     def tag_file(self, path: StrPath, /) -> ETag:
         """Tag the regular file at *path* (symlinks followed, as Apache and nginx do)."""
+        return self._tag_file(path)
+
+    def _tag_file(self, path: StrPath, /) -> ETag:
         st = os.stat(path)
         if not stat_module.S_ISREG(st.st_mode):
             raise OSError(f"not a regular file: {os.fsdecode(path)!r}")
