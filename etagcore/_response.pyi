@@ -5,8 +5,10 @@ PASS: str
 BUFFER: str
 FLUSH: str
 
-def bind(reply: Callable[..., Any], read: Callable[..., Any], decide: Callable[..., Any], pick: Callable[..., Any],
-         conditional_fields: tuple[bytes, ...], environ_fields: tuple[str, ...], kept_on_304: frozenset[Any], dropped_on_412: frozenset[Any], /) -> None: ...
+def bind(reply: Callable[..., Any], pick: Callable[..., Any], kept_on_304: frozenset[Any], dropped_on_412: frozenset[Any], /) -> None: ...
+def bind_preconditions(reference: Callable[..., Any], read_conditions: Callable[..., Any], decide: Callable[..., Any],
+                       pick: Callable[..., Any], conditional_fields: tuple[bytes, ...], environ_fields: tuple[str, ...],
+                       ignoring_methods: frozenset[str], etag_class: type, /) -> Callable[..., Any]: ...
 
 class ResponseCore:
     policy: Any

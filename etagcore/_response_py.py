@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, Optional
 
+from .conditional import python_evaluate_preconditions
+
 PASS = "pass"
 BUFFER = "buffer"
 FLUSH = "flush"
@@ -21,22 +23,11 @@ _LONGEST_LENGTH = 18  # significant digits of a Content-Length read; more is ove
 _bound: dict[str, Any] = {}
 
 
-def bind(reply: Callable[..., Any], read_conditions: Callable[..., Any], decide: Callable[..., Any],
-         pick: Callable[..., Any], conditional_fields: tuple[bytes, ...], environ_fields: tuple[str, ...],
-         kept_on_304: frozenset[Any], dropped_on_412: frozenset[Any]) -> None:
-    """Given by etagcore.response: the Reply class; the two halves of evaluate_preconditions
-    (read the request's precondition fields, decide from them) and the names of those fields as
-    pick() takes them and as WSGI environ keys; the header names (lowercase str and bytes) a 304
-    keeps and a 412 drops."""
-    _bound.update(reply=reply, read_conditions=read_conditions, decide=decide, pick=pick,
-                  conditional_fields=conditional_fields, environ_fields=environ_fields, kept_on_304=kept_on_304,
-                  dropped_on_412=dropped_on_412)
-
-
-def _environ_without_conditions(request: dict[Any, Any]) -> bool:
-    """A WSGI environ with none of the precondition keys: read_conditions() would find none."""
-    return (("wsgi.version" in request or "REQUEST_METHOD" in request)
-            and not any(key in request for key in _bound["environ_fields"]))
+def bind(reply: Callable[..., Any], pick: Callable[..., Any], kept_on_304: frozenset[Any],
+         dropped_on_412: frozenset[Any]) -> None:
+    """Given by etagcore.response: the Reply class; conditional.pick; the header names
+    (lowercase str and bytes) a 304 keeps and a 412 drops."""
+    _bound.update(reply=reply, pick=pick, kept_on_304=kept_on_304, dropped_on_412=dropped_on_412)
 
 
 def _named(pair: Any, names: frozenset[Any]) -> bool:
@@ -66,27 +57,6 @@ def _content_length(value: Any, max_body: int) -> Optional[int]:
         return None
     length = int(significant or "0")
     return None if length > max_body else length
-
-
-def _revalidates(fields: Any, tag: Any) -> bool:
-    """The usual revalidation, decided as decide() would without calling it: no If-Match nor
-    If-Unmodified-Since, and an If-None-Match of one line that is exactly the tag (RFC 9110
-    13.2.2 step 3: 304 for a GET or HEAD). False for anything else: decide() answers."""
-    if not (type(fields) is list or type(fields) is tuple) or len(fields) != 4 or fields[0] is not None \
-            or fields[3] is not None:
-        return False
-    line = fields[1]
-    if type(line) is list and len(line) == 1:
-        line = line[0]
-    if type(line) is str and line.isascii():
-        line = line.encode("ascii")
-    elif type(line) is not bytes:
-        return False
-    try:
-        current = tag.header_bytes()
-    except Exception:  # noqa: BLE001 - decide() reports what is wrong with the tag
-        return False
-    return type(current) is bytes and line == current
 
 
 class ResponseCore:
@@ -153,19 +123,7 @@ class ResponseCore:
         if head and (size == 0) != (length == 0):
             return reply(status, headers, None)  # no body to tag: GET's tag is unknown
         tag = self.policy.strategy.tag(chunks)
-        request = self.request
-        if type(request) is list or type(request) is tuple:  # pairs, as ASGI's: read without a frame
-            fields = _bound["pick"](request, _bound["conditional_fields"])
-        elif type(request) is dict and _environ_without_conditions(request):
-            fields = None
-        else:
-            fields = _bound["read_conditions"](request)
-        if fields is None:
-            outcome = None
-        elif _revalidates(fields, tag):
-            outcome = 304
-        else:
-            outcome = _bound["decide"](self.method, fields, tag, self._last_modified)
+        outcome = python_evaluate_preconditions(self.method, self.request, etag=tag, last_modified=self._last_modified)
         # a new list: the app's header list may be a constant it sends again
         if self._binary:
             headers = [*headers, (b"etag", tag.header_bytes())]

@@ -182,6 +182,11 @@ def evaluate_preconditions(
     return decide(method, fields, etag, last_modified, exists)
 
 
+# The Python reference above; where C is built, the same function in C (src_c/preconditions.c:
+# the common cases without a Python frame, the rest through read_conditions() and decide()).
+python_evaluate_preconditions = evaluate_preconditions
+
+
 def decide(method: str, fields: Fields, etag: ETag | str | None, last_modified: LastModified,
            exists: bool = True) -> Literal[304, 412] | None:
     """The RFC 9110 13.2.2 decision of :func:`evaluate_preconditions` from the four fields already
@@ -243,3 +248,14 @@ def honour_range(
     if date is None or last_modified is None or to_timestamp(last_modified) != date:
         return False
     return date + 1 <= (time.time() if now is None else now)
+
+
+def _bind(core: Any) -> Callable[..., Literal[304, 412] | None]:
+    """The C evaluate_preconditions of a build of etagcore._response, given the Python parts it calls."""
+    return core.bind_preconditions(python_evaluate_preconditions, read_conditions, decide, pick,  # type: ignore[no-any-return]
+                                   CONDITIONAL_FIELDS, ENVIRON_FIELDS, IGNORING_METHODS, ETag)
+
+
+_c = _backend.load_extension("_response")
+if _c is not None:
+    evaluate_preconditions = _bind(_c)  # type: ignore[assignment]

@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Optional, Union
 
 from . import _backend, _response_py
-from .conditional import CONDITIONAL_FIELDS, ENVIRON_FIELDS, Headers, decide, evaluate_preconditions, pick, read_conditions
+from .conditional import Headers, evaluate_preconditions, pick
 from .errors import ConfigError, InvalidETagError
 from .etag import ETag
 from .strategy import Strategy
@@ -165,7 +165,7 @@ class ConditionalResponse(_Branches, _ResponseCore):
 
 def _bind(core: Any) -> None:
     """Give a core (the C module or its twin) the Python-level parts it calls."""
-    core.bind(Reply, read_conditions, decide, pick, CONDITIONAL_FIELDS, ENVIRON_FIELDS, _KEPT_ON_304, _DROPPED_ON_412)
+    core.bind(Reply, pick, _KEPT_ON_304, _DROPPED_ON_412)
 
 
 for _module in {_response_py, _core}:

@@ -4,20 +4,21 @@
  * Why: on a small page the Python version cost ~4 us a response, mostly frames and attribute
  * stores around ~0.6 us of real work (one header scan, one hash, one precondition check). Here
  * the glue is a few hundred ns. The work itself stays where it is: pick(), the strategy's
- * tag(), evaluate_preconditions() and the Reply class are the Python-level ones, given to
- * bind() by etagcore.response; the rare branches (a response's own tag, a 304/412) are the
- * subclass's _own_tag() and _failed().
+ * tag() and the Reply class are the Python-level ones, given to bind() by etagcore.response;
+ * preconditions are evaluate_preconditions()'s (preconditions.c); the rare branches (a
+ * response's own tag, a 304/412) are the subclass's _own_tag() and _failed().
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <structmember.h>
 
+#include "preconditions.h"
+
 #define LONGEST_LENGTH 18 /* significant digits of a Content-Length read; more is over any max_body */
 
 static PyObject *PASS, *BUFFER, *FLUSH, *REPEATED, *FIELDS, *int_200, *int_304, *int_412;
-static PyObject *reply_class, *read_conditions, *decide, *pick, *conditional_fields, *environ_fields, *kept_on_304,
-    *dropped_on_412; /* bind() */
-static PyObject *str_wsgi_version, *str_request_method, *str_get, *str_head;
+static PyObject *reply_class, *pick, *kept_on_304, *dropped_on_412; /* bind() */
+static PyObject *str_get, *str_head;
 /* The Reply dataclass's slots (status, headers, body, passthrough): set directly, its __init__
  * (which only assigns them) costs more than the rest of a reply. NULL: call the class. */
 static PyMemberDef *reply_slots[4];
@@ -371,81 +372,6 @@ static PyObject *make_reply(PyObject *status, PyObject *headers, PyObject *body)
     return reply;
 }
 
-/* Whether *request* is a WSGI environ with none of the precondition keys (HTTP_IF_MATCH, ...):
- * then read_conditions() would find none. 0 on doubt (an error is cleared: it reads again). */
-static int environ_without_conditions(PyObject *request) {
-    int environ = PyDict_Contains(request, str_wsgi_version) == 1 || PyDict_Contains(request, str_request_method) == 1;
-    if (!environ)
-        goto doubt;
-    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(environ_fields); i++)
-        if (PyDict_Contains(request, PyTuple_GET_ITEM(environ_fields, i)) != 0)
-            goto doubt;
-    return 1;
-doubt:
-    PyErr_Clear();
-    return 0;
-}
-
-/* The usual revalidation, decided as decide() would without calling it: no If-Match nor
- * If-Unmodified-Since, and an If-None-Match of one line that is exactly the tag (13.2.2 step 3:
- * 304 for a GET or HEAD). 0 for anything else, decide() answers. */
-static int revalidates(PyObject *fields, PyObject *tag) {
-    PyObject *line, *current;
-    const char *data;
-    Py_ssize_t len;
-    int same;
-    if (!(PyList_CheckExact(fields) || PyTuple_CheckExact(fields)) || PySequence_Fast_GET_SIZE(fields) != 4 ||
-        PySequence_Fast_GET_ITEM(fields, 0) != Py_None || PySequence_Fast_GET_ITEM(fields, 3) != Py_None)
-        return 0;
-    line = PySequence_Fast_GET_ITEM(fields, 1);
-    if (PyList_CheckExact(line) && PyList_GET_SIZE(line) == 1)
-        line = PyList_GET_ITEM(line, 0);
-    if (PyBytes_CheckExact(line)) {
-        data = PyBytes_AS_STRING(line);
-        len = PyBytes_GET_SIZE(line);
-    } else if (PyUnicode_CheckExact(line) && PyUnicode_IS_ASCII(line)) {
-        data = (const char *)PyUnicode_1BYTE_DATA(line);
-        len = PyUnicode_GET_LENGTH(line);
-    } else {
-        return 0;
-    }
-    Py_INCREF(line); /* header_bytes() runs code: keep data alive */
-    if ((current = PyObject_CallMethodNoArgs(tag, str_header_bytes)) == NULL || !PyBytes_CheckExact(current)) {
-        PyErr_Clear();
-        Py_XDECREF(current);
-        Py_DECREF(line);
-        return 0;
-    }
-    same = PyBytes_GET_SIZE(current) == len && memcmp(PyBytes_AS_STRING(current), data, (size_t)len) == 0;
-    Py_DECREF(current);
-    Py_DECREF(line);
-    return same;
-}
-
-/* evaluate_preconditions() for a GET or HEAD: the request's precondition fields read (by pick()
- * itself when they are pairs, as ASGI's are: no Python frame), decided only when there are any. */
-static PyObject *preconditions(PyObject *method, PyObject *request, PyObject *tag, PyObject *last_modified) {
-    PyObject *fields, *outcome;
-    if (PyList_CheckExact(request) || PyTuple_CheckExact(request)) {
-        PyObject *pick_args[2] = {request, conditional_fields};
-        fields = PyObject_Vectorcall(pick, pick_args, 2, NULL);
-    } else if (PyDict_CheckExact(request) && environ_without_conditions(request)) {
-        fields = Py_NewRef(Py_None);
-    } else {
-        fields = PyObject_CallOneArg(read_conditions, request);
-    }
-    if (fields == NULL || fields == Py_None)
-        return fields;
-    if (revalidates(fields, tag)) {
-        Py_DECREF(fields);
-        return Py_NewRef(int_304);
-    }
-    PyObject *decide_args[4] = {method, fields, tag, last_modified};
-    outcome = PyObject_Vectorcall(decide, decide_args, 4, NULL);
-    Py_DECREF(fields);
-    return outcome;
-}
-
 /* Whether an exact bytes or str has a character lower() changes: an ASCII capital, or for a
  * str anything beyond ASCII (checked by lower() itself). */
 static int has_upper(PyObject *text) {
@@ -569,7 +495,7 @@ static PyObject *core_finish(Core *self, PyObject *Py_UNUSED(ignored)) {
     {
         PyObject *method = Py_NewRef(self->method), *request = Py_NewRef(self->request);
         PyObject *last_modified = Py_NewRef(self->last_modified ? self->last_modified : Py_None);
-        outcome = preconditions(method, request, tag, last_modified);
+        outcome = etagcore_evaluate(method, request, tag, last_modified, Py_True);
         Py_DECREF(method);
         Py_DECREF(request);
         Py_DECREF(last_modified);
@@ -679,21 +605,15 @@ static PyTypeObject CoreType = {
 };
 
 static PyObject *bind(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
-    if (nargs != 8 || !PyTuple_CheckExact(args[4]) || !PyTuple_CheckExact(args[5]) || !PyFrozenSet_CheckExact(args[6]) ||
-        !PyFrozenSet_CheckExact(args[7])) {
-        PyErr_SetString(PyExc_TypeError, "bind(reply, read_conditions, decide, pick, conditional_fields: tuple, "
-                                         "environ_fields: tuple, kept_on_304: frozenset, dropped_on_412: frozenset)");
+    if (nargs != 4 || !PyFrozenSet_CheckExact(args[2]) || !PyFrozenSet_CheckExact(args[3])) {
+        PyErr_SetString(PyExc_TypeError, "bind(reply, pick, kept_on_304: frozenset, dropped_on_412: frozenset)");
         return NULL;
     }
-    Py_XSETREF(environ_fields, Py_NewRef(args[5]));
-    Py_XSETREF(decide, Py_NewRef(args[2]));
-    Py_XSETREF(conditional_fields, Py_NewRef(args[4]));
-    Py_XSETREF(kept_on_304, Py_NewRef(args[6]));
-    Py_XSETREF(dropped_on_412, Py_NewRef(args[7]));
+    Py_XSETREF(kept_on_304, Py_NewRef(args[2]));
+    Py_XSETREF(dropped_on_412, Py_NewRef(args[3]));
     static const char *slot_names[4] = {"status", "headers", "body", "passthrough"};
     Py_XSETREF(reply_class, Py_NewRef(args[0]));
-    Py_XSETREF(read_conditions, Py_NewRef(args[1]));
-    Py_XSETREF(pick, Py_NewRef(args[3]));
+    Py_XSETREF(pick, Py_NewRef(args[1]));
     reply_slots[0] = NULL;
     if (PyType_Check(reply_class)) {
         PyObject *dict = ((PyTypeObject *)reply_class)->tp_dict;
@@ -714,8 +634,7 @@ static PyObject *bind(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 
 static PyMethodDef methods[] = {
     {"bind", (PyCFunction)(void (*)(void))bind, METH_FASTCALL,
-     "bind(reply, read_conditions, decide, pick, conditional_fields, environ_fields, kept_on_304, dropped_on_412):\n"
-     "see _response_py.bind"},
+     "bind(reply, pick, kept_on_304, dropped_on_412): see _response_py.bind"},
     {NULL, NULL, 0, NULL},
 };
 
@@ -735,10 +654,8 @@ PyMODINIT_FUNC PyInit__response(void) {
     int_304 = PyLong_FromLong(304);
     int_412 = PyLong_FromLong(412);
     str_islower = interned("islower");
-    str_wsgi_version = interned("wsgi.version");
     str_get = interned("GET");
     str_head = interned("HEAD");
-    str_request_method = interned("REQUEST_METHOD");
     str_lower = interned("lower");
     zero_bytes = PyBytes_FromString("0");
     zero_str = interned("0");
@@ -755,14 +672,17 @@ PyMODINIT_FUNC PyInit__response(void) {
     etag_name_str = interned("ETag");
     length_name_bytes = PyBytes_FromString("content-length");
     length_name_str = interned("Content-Length");
-    if (!PASS || !BUFFER || !FLUSH || !REPEATED || !int_200 || !int_304 || !int_412 || !str_islower || !str_wsgi_version || !str_get || !str_head || !str_request_method || !str_lower ||
+    if (!PASS || !BUFFER || !FLUSH || !REPEATED || !int_200 || !int_304 || !int_412 || !str_islower || !str_get || !str_head || !str_lower ||
         !zero_bytes || !zero_str || !FIELDS || !str_own_tag || !str_failed || !str_strategy ||
         !str_max_body || !str_skip || !str_tag || !str_header_bytes || !etag_name_bytes ||
         !etag_name_str || !length_name_bytes || !length_name_str)
         return NULL;
-    m = PyModule_Create(&module);
-    if (m == NULL)
+    if (etagcore_preconditions_init() < 0 || (m = PyModule_Create(&module)) == NULL)
         return NULL;
+    if (PyModule_AddFunctions(m, etagcore_precondition_functions) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
     if (PyModule_AddObjectRef(m, "ResponseCore", (PyObject *)&CoreType) < 0 || PyModule_AddObjectRef(m, "PASS", PASS) < 0 ||
         PyModule_AddObjectRef(m, "BUFFER", BUFFER) < 0 || PyModule_AddObjectRef(m, "FLUSH", FLUSH) < 0) {
         Py_DECREF(m);

@@ -21,12 +21,14 @@ def _runtime(name: str) -> str | None:
     return path if os.path.isabs(path) and os.path.exists(path) else None
 
 
-def build(source: str, module: str, out: Path) -> Path:
-    """``src_c/<source>`` compiled as the top-level module *module* in *out*; skips without gcc's sanitizers."""
+def build(sources: str | tuple[str, ...], module: str, out: Path) -> Path:
+    """``src_c/<source>`` (or several) compiled as the top-level module *module* in *out*; skips
+    without gcc's sanitizers."""
     if shutil.which("gcc") is None or _runtime("libasan.so") is None or _runtime("libubsan.so") is None:
         pytest.skip("needs gcc with its AddressSanitizer and UBSan runtimes")
     subprocess.run(["gcc", "-shared", "-fPIC", "-g", "-O1", "-fsanitize=address,undefined", "-fno-sanitize-recover=all",
-                    "-fno-omit-frame-pointer", f"-I{sysconfig.get_paths()['include']}", str(SRC_C / source),
+                    "-fno-omit-frame-pointer", f"-I{sysconfig.get_paths()['include']}",
+                    *(str(SRC_C / source) for source in ((sources,) if isinstance(sources, str) else sources)),
                     "-o", str(out / f"{module}.so")], check=True)
     return out
 

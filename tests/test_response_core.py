@@ -17,10 +17,11 @@ C = pytest.importorskip("etagcore._response", reason="the C extension is not bui
 DRIVER = r"""
 import random, sys
 import _response
-from etagcore import _response_py, response
+from etagcore import _response_py, conditional, response
 from response_cases import case, trace
 
 response._bind(_response)
+conditional._bind(_response)
 rng = random.Random(int(sys.argv[1]))
 for i in range(int(sys.argv[2])):
     given = case(rng)
@@ -52,7 +53,7 @@ def test_c_and_python_cores_agree(seed):
 
 @pytest.fixture(scope="module")
 def sanitized_module(tmp_path_factory):
-    return sanitized.build("response.c", "_response", tmp_path_factory.mktemp("asan"))
+    return sanitized.build(("response.c", "preconditions.c"), "_response", tmp_path_factory.mktemp("asan"))
 
 
 def test_c_core_is_memory_safe_and_agrees_with_python(sanitized_module):

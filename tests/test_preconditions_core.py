@@ -1,0 +1,85 @@
+"""evaluate_preconditions in C (src_c/preconditions.c) answers exactly as the Python reference
+(etagcore.conditional.python_evaluate_preconditions) on random, often hostile, requests: every
+kind of headers object, odd methods, current tags of every type, malformed fields; and under
+AddressSanitizer/UBSan it does so without a memory error."""
+
+from __future__ import annotations
+
+import inspect
+import random
+
+import pytest
+
+import sanitized
+from etagcore import ETag, conditional, evaluate_preconditions
+from precondition_cases import case, outcome
+
+C = pytest.importorskip("etagcore._response", reason="the C extension is not built")
+
+DRIVER = r"""
+import random, sys
+import _response
+from etagcore import conditional
+from precondition_cases import case, outcome
+
+evaluate = conditional._bind(_response)
+rng = random.Random(int(sys.argv[1]))
+for i in range(int(sys.argv[2])):
+    given = case(rng)
+    got, want = outcome(evaluate, given), outcome(conditional.python_evaluate_preconditions, given)
+    if got != want:
+        sys.exit(f"differ on {given!r}: C {got!r}, Python {want!r}")
+print("ok", i + 1)
+"""
+
+
+@pytest.mark.skipif(conditional._c is None, reason="the Python backend is in use")
+def test_the_c_function_is_the_one_in_use():
+    assert evaluate_preconditions is conditional.evaluate_preconditions
+    assert type(evaluate_preconditions).__name__ == "builtin_function_or_method"
+    assert evaluate_preconditions.__module__ == "etagcore.conditional"
+    assert str(inspect.signature(evaluate_preconditions)) == \
+        "(method, headers, *, etag=None, last_modified=None, exists=True)"
+    assert evaluate_preconditions.__doc__.startswith("304, 412, or None to go ahead")
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_c_and_python_agree(seed):
+    rng = random.Random(seed)
+    answers = set()
+    for _ in range(4000):
+        given = case(rng)
+        got, want = outcome(evaluate_preconditions, given), outcome(conditional.python_evaluate_preconditions, given)
+        assert got == want, given
+        answers.add(got if not isinstance(got, tuple) else got[0])
+    assert {None, 304, 412, "InvalidETagError", "TypeError"} <= answers  # every kind of answer was reached
+
+
+def test_the_usual_revalidation_on_every_container():
+    tag = ETag("a" * 40)
+    for headers in ([(b"if-none-match", tag.header_bytes())], {"If-None-Match": str(tag)},
+                    {"REQUEST_METHOD": "GET", "HTTP_IF_NONE_MATCH": str(tag)}):
+        assert evaluate_preconditions("GET", headers, etag=tag) == 304
+        assert evaluate_preconditions("HEAD", headers, etag=str(tag)) == 304
+        assert evaluate_preconditions("POST", headers, etag=tag) == 412
+        assert evaluate_preconditions("OPTIONS", headers, etag=tag) is None
+        assert evaluate_preconditions("GET", headers, etag=tag, exists=False) is None
+        assert evaluate_preconditions("GET", headers, etag=ETag("b")) is None
+
+
+def test_arguments_are_checked():
+    with pytest.raises(TypeError, match="2 positional arguments"):
+        evaluate_preconditions("GET")
+    with pytest.raises(TypeError, match="unexpected keyword argument 'etg'"):
+        evaluate_preconditions("GET", [], etg=None)
+
+
+@pytest.fixture(scope="module")
+def sanitized_module(tmp_path_factory):
+    return sanitized.build(("response.c", "preconditions.c"), "_response", tmp_path_factory.mktemp("asan"))
+
+
+def test_c_is_memory_safe_and_agrees_with_python(sanitized_module):
+    result = sanitized.run(DRIVER, sanitized_module, "11", "6000")
+    assert result.returncode == 0, result.stderr[-4000:] + result.stdout[-2000:]
+    assert result.stdout.strip() == "ok 6000"
