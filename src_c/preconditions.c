@@ -192,8 +192,11 @@ static PyObject *evaluate(PyObject *module, PyObject *const *args, size_t nargsf
     PyObject *given[3] = {Py_None, Py_None, Py_True};
     Py_ssize_t nargs = PyVectorcall_NARGS(nargsf), nkw = kwnames == NULL ? 0 : PyTuple_GET_SIZE(kwnames);
     if (nargs != 2) {
-        PyErr_Format(PyExc_TypeError, "evaluate_preconditions() takes 2 positional arguments but %zd were given",
-                     nargs);
+        if (nargs < 2)
+            PyErr_SetString(PyExc_TypeError, "evaluate_preconditions() missing a required positional argument");
+        else
+            PyErr_Format(PyExc_TypeError, "evaluate_preconditions() takes 2 positional arguments but %zd were given",
+                         nargs);
         return NULL;
     }
     for (Py_ssize_t k = 0; k < nkw; k++) {

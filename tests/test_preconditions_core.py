@@ -67,11 +67,14 @@ def test_the_usual_revalidation_on_every_container():
         assert evaluate_preconditions("GET", headers, etag=ETag("b")) is None
 
 
-def test_arguments_are_checked():
-    with pytest.raises(TypeError, match="2 positional arguments"):
-        evaluate_preconditions("GET")
+@pytest.mark.parametrize("evaluate", [evaluate_preconditions, conditional.python_evaluate_preconditions])
+def test_arguments_are_checked(evaluate):
+    with pytest.raises(TypeError, match="positional argument"):
+        evaluate("GET")
+    with pytest.raises(TypeError, match="positional arguments but 3 were given"):
+        evaluate("GET", [], None)
     with pytest.raises(TypeError, match="unexpected keyword argument 'etg'"):
-        evaluate_preconditions("GET", [], etg=None)
+        evaluate("GET", [], etg=None)
 
 
 @pytest.fixture(scope="module")
