@@ -5,7 +5,7 @@ Its rare branches (a response's own tag, a 304/412) are the subclass's ``_own_ta
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from typing import Any, Optional
 
 from .conditional import python_evaluate_preconditions
@@ -24,10 +24,28 @@ _bound: dict[str, Any] = {}
 
 
 def bind(reply: Callable[..., Any], pick: Callable[..., Any], kept_on_304: frozenset[Any],
-         dropped_on_412: frozenset[Any]) -> None:
+         dropped_on_412: frozenset[Any], send_all: Callable[..., Any]) -> None:
     """Given by etagcore.response: the Reply class; conditional.pick; the header names
-    (lowercase str and bytes) a 304 keeps and a 412 drops."""
-    _bound.update(reply=reply, pick=pick, kept_on_304=kept_on_304, dropped_on_412=dropped_on_412)
+    (lowercase str and bytes) a 304 keeps and a 412 drops; :func:`send_all`."""
+    _bound.update(reply=reply, pick=pick, kept_on_304=kept_on_304, dropped_on_412=dropped_on_412, send_all=send_all)
+
+
+async def send_all(send: Callable[[Any], Awaitable[None]], messages: list[Any]) -> None:
+    """Send *messages* in turn: what AsgiResponse.send_message returns when more than one goes out."""
+    for message in messages:
+        await send(message)
+
+
+class _Ready:
+    """Awaits as done at once: what send_message returns when nothing goes out yet."""
+
+    __slots__ = ()
+
+    def __await__(self) -> Iterator[None]:
+        return iter(())
+
+
+READY = _Ready()
 
 
 def _named(pair: Any, names: frozenset[Any]) -> bool:
@@ -154,3 +172,79 @@ class ResponseCore:
         rest = [pair for pair in self.headers if not _named(pair, dropped)]
         rest.append((b"content-length", b"0") if self._binary else ("Content-Length", "0"))
         return _bound["reply"](412, rest, None)
+
+
+# What an ASGI response is doing, as the app's messages arrive.
+_START, _BUFFERING, _STREAMING, _DROPPING, _DONE = range(5)
+
+
+class AsgiResponse(ResponseCore):
+    """A ResponseCore fed by an ASGI app: ``send_message`` is the send() the app is given. It
+    feeds the app's messages to the core in order and returns what the app awaits: the
+    server's send() of what goes out now, READY when nothing does, or send_all() of several."""
+
+    __slots__ = ("send", "held_start", "state")
+
+    def __init__(self, policy: Any, method: str, request_headers: Any, send: Callable[[Any], Awaitable[None]]) -> None:
+        super().__init__(policy, method, request_headers, True)
+        self.send, self.held_start, self.state = send, None, _START
+
+    def send_message(self, message: Any) -> Awaitable[None]:
+        state = self.state
+        if state == _BUFFERING:
+            if message["type"] != "http.response.body":
+                # pathsend, zerocopy, ...: a body that is not ours to read; send what is held first
+                return _bound["send_all"](self.send, [*self._flushed(True), message])  # type: ignore[no-any-return]
+            more_body = message.get("more_body", False)
+            if self.feed(message.get("body", b"")) is FLUSH:
+                return _bound["send_all"](self.send, self._flushed(more_body))  # type: ignore[no-any-return]
+            if more_body:
+                return READY
+            self.state = _DONE
+            reply, start = self.finish(), self.held_start
+            if reply.status == start["status"]:  # keeps the extension keys of the app's start
+                start = {**start, "headers": reply.headers}
+            else:
+                start = {"type": "http.response.start", "status": reply.status, "headers": reply.headers}
+            body = reply.body
+            body = (body[0] if len(body) == 1 else b"".join(body)) if body else b""
+            return _bound["send_all"](  # type: ignore[no-any-return]
+                self.send, [start, {"type": "http.response.body", "body": body}])
+        if state == _START:
+            if message["type"] != "http.response.start":
+                return self.send(message)
+            return self._starting(message)
+        if state == _STREAMING:
+            return self.send(message)
+        return READY  # _DROPPING: the app's body after a 304/412 from its own tag; _DONE: nothing may follow
+
+    def _starting(self, message: Any) -> Awaitable[None]:
+        headers = message.get("headers", [])
+        if type(headers) is not list:  # any iterable is allowed: read it once, keep it
+            headers = list(headers)
+            message = {**message, "headers": headers}
+        action = PASS if message.get("trailers") else self.start(message["status"], headers)
+        if action is BUFFER:
+            self.held_start, self.state = message, _BUFFERING
+            return READY
+        if action is PASS:
+            self.state = _STREAMING
+            return self.send(message)
+        if action.passthrough:  # the app's own body under the headers decided here
+            self.state = _STREAMING
+            return self.send({**message, "headers": action.headers})
+        self.state = _DROPPING  # a 304/412 from the app's own tag: its body is dropped
+        body = b"".join(action.body) if action.body else b""
+        return _bound["send_all"](  # type: ignore[no-any-return]
+            self.send, [{"type": "http.response.start", "status": action.status, "headers": action.headers},
+                        {"type": "http.response.body", "body": body}])
+
+    def _flushed(self, more_body: Any) -> list[Any]:
+        """The held start and body as they were, to send before the rest passes through."""
+        self.state = _STREAMING
+        chunks = self.chunks
+        last = len(chunks) - 1
+        messages = [self.held_start, *({"type": "http.response.body", "body": chunk, "more_body": more_body or i < last}
+                                       for i, chunk in enumerate(chunks))]
+        chunks.clear()
+        return messages

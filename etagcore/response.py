@@ -42,7 +42,7 @@ from .errors import ConfigError, InvalidETagError
 from .etag import ETag
 from .strategy import Strategy
 
-__all__ = ["ConditionalResponse", "Policy", "Reply", "PASS", "BUFFER", "FLUSH", "STREAMED_TYPE", "checked_validator",
+__all__ = ["ConditionalResponse", "AsgiResponse", "Policy", "Reply", "PASS", "BUFFER", "FLUSH", "STREAMED_TYPE", "checked_validator",
            "encoded_variant", "validator_tag", "validator_reply"]
 
 Pairs = Sequence[tuple[Any, Any]]
@@ -139,9 +139,10 @@ class _Branches:
 
 
 if TYPE_CHECKING:
+    from ._response_py import AsgiResponse as _AsgiCore
     from ._response_py import ResponseCore as _ResponseCore
 else:
-    _ResponseCore = _core.ResponseCore
+    _ResponseCore, _AsgiCore = _core.ResponseCore, _core.AsgiResponse
 
 
 class ConditionalResponse(_Branches, _ResponseCore):
@@ -163,9 +164,23 @@ class ConditionalResponse(_Branches, _ResponseCore):
     __slots__ = ()
 
 
+class AsgiResponse(_Branches, _AsgiCore):
+    """A :class:`ConditionalResponse` fed by an ASGI app, for the ASGI middleware.
+
+    ``AsgiResponse(policy, method, request_headers, send)``: ``send_message`` is the send() the
+    app is given; it feeds the app's messages to the core in order and returns what the app
+    awaits (the server's send() of what goes out now, or an awaitable of nothing yet). Held
+    start and body go out as they were when the body is over max_body or the app sends a
+    message other than a body (``http.response.pathsend``, ...) while it is buffered; after a
+    304/412 decided from the app's own tag, the app's body messages are dropped.
+    """
+
+    __slots__ = ()
+
+
 def _bind(core: Any) -> None:
     """Give a core (the C module or its twin) the Python-level parts it calls."""
-    core.bind(Reply, pick, _KEPT_ON_304, _DROPPED_ON_412)
+    core.bind(Reply, pick, _KEPT_ON_304, _DROPPED_ON_412, _response_py.send_all)
 
 
 for _module in {_response_py, _core}:

@@ -13,10 +13,16 @@
 #include <structmember.h>
 
 #include "preconditions.h"
+#include "response.h"
+
+#define PASS etagcore_PASS
+#define BUFFER etagcore_BUFFER
+#define FLUSH etagcore_FLUSH
 
 #define LONGEST_LENGTH 18 /* significant digits of a Content-Length read; more is over any max_body */
 
-static PyObject *PASS, *BUFFER, *FLUSH, *REPEATED, *FIELDS, *int_200, *int_304, *int_412;
+PyObject *PASS, *BUFFER, *FLUSH, *etagcore_send_all;
+static PyObject *REPEATED, *FIELDS, *int_200, *int_304, *int_412;
 static PyObject *reply_class, *pick, *kept_on_304, *dropped_on_412; /* bind() */
 static PyObject *str_get, *str_head;
 /* The Reply dataclass's slots (status, headers, body, passthrough): set directly, its __init__
@@ -27,15 +33,8 @@ static PyObject *etag_name_bytes, *etag_name_str, *length_name_bytes, *length_na
 
 enum { OTHER = 0, GET = 1, HEAD = 2, UNKNOWN = 3 }; /* UNKNOWN: not an exact str, compared when needed */
 
-typedef struct {
-    PyObject_HEAD
-    PyObject *policy, *method, *request, *status, *headers, *chunks, *last_modified;
-    PyObject *tag, *skip; /* the policy's strategy.tag and skip, read by start() */
-    Py_ssize_t size, length, max_body; /* length -1: none */
-    char binary, method_kind;
-} Core;
 
-static int core_traverse(Core *self, visitproc visit, void *arg) {
+int etagcore_core_traverse(Core *self, visitproc visit, void *arg) {
     Py_VISIT(self->policy);
     Py_VISIT(self->method);
     Py_VISIT(self->request);
@@ -48,7 +47,7 @@ static int core_traverse(Core *self, visitproc visit, void *arg) {
     return 0;
 }
 
-static int core_clear(Core *self) {
+int etagcore_core_clear(Core *self) {
     Py_CLEAR(self->policy);
     Py_CLEAR(self->method);
     Py_CLEAR(self->request);
@@ -63,11 +62,11 @@ static int core_clear(Core *self) {
 
 static void core_dealloc(Core *self) {
     PyObject_GC_UnTrack(self);
-    core_clear(self);
+    etagcore_core_clear(self);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
-static int core_init(Core *self, PyObject *args, PyObject *kwds) {
+int etagcore_core_init(Core *self, PyObject *args, PyObject *kwds) {
     static char *keywords[] = {"policy", "method", "request_headers", "binary", NULL};
     PyObject *policy, *method, *request;
     int binary = 0;
@@ -82,6 +81,10 @@ static int core_init(Core *self, PyObject *args, PyObject *kwds) {
                                             &request, &binary)) {
         return -1;
     }
+    return etagcore_core_setup(self, policy, method, request, binary);
+}
+
+int etagcore_core_setup(Core *self, PyObject *policy, PyObject *method, PyObject *request, int binary) {
     Py_XSETREF(self->policy, Py_NewRef(policy));
     Py_XSETREF(self->method, Py_NewRef(method));
     Py_XSETREF(self->request, Py_NewRef(request));
@@ -229,7 +232,7 @@ static int not_bound(void) {
     return -1;
 }
 
-static PyObject *core_start(Core *self, PyObject *const *args, Py_ssize_t nargs) {
+PyObject *etagcore_core_start(Core *self, PyObject *const *args, Py_ssize_t nargs) {
     PyObject *status, *headers, *found = NULL, *own_tag = NULL, *coding = NULL, *length = NULL, *last_modified = Py_None;
     PyObject *result;
     Py_ssize_t i;
@@ -327,7 +330,7 @@ error:
     return NULL;
 }
 
-static PyObject *core_feed(Core *self, PyObject *chunk) {
+PyObject *etagcore_core_feed(Core *self, PyObject *chunk) {
     Py_ssize_t len;
     if (self->chunks == NULL) {
         PyErr_SetString(PyExc_RuntimeError, "feed() before start()");
@@ -461,7 +464,7 @@ done:
     return result;
 }
 
-static PyObject *core_finish(Core *self, PyObject *Py_UNUSED(ignored)) {
+PyObject *etagcore_core_finish(Core *self, PyObject *Py_UNUSED(ignored)) {
     PyObject *status, *headers_now, *chunks, *tag = NULL, *outcome = NULL, *headers = NULL, *pair = NULL, *value;
     PyObject *result = NULL;
     Py_ssize_t size = self->size, length = self->length;
@@ -543,17 +546,17 @@ static PyObject *core_whole(Core *self, PyObject *const *args, Py_ssize_t nargs)
         PyErr_SetString(PyExc_TypeError, "whole(status, headers, body)");
         return NULL;
     }
-    action = core_start(self, args, 2);
+    action = etagcore_core_start(self, args, 2);
     if (action != BUFFER)
         return action;
     Py_DECREF(action);
-    fed = core_feed(self, args[2]);
+    fed = etagcore_core_feed(self, args[2]);
     if (fed == NULL)
         return NULL;
     Py_DECREF(fed);
     if (fed == FLUSH)
         return Py_NewRef(PASS);
-    return core_finish(self, NULL);
+    return etagcore_core_finish(self, NULL);
 }
 
 static PyObject *core_get_length(Core *self, void *closure) {
@@ -561,10 +564,10 @@ static PyObject *core_get_length(Core *self, void *closure) {
 }
 
 static PyMethodDef core_methods[] = {
-    {"start", (PyCFunction)(void (*)(void))core_start, METH_FASTCALL,
+    {"start", (PyCFunction)(void (*)(void))etagcore_core_start, METH_FASTCALL,
      "start(status, headers) -> PASS | BUFFER | Reply"},
-    {"feed", (PyCFunction)core_feed, METH_O, "feed(chunk) -> BUFFER | FLUSH"},
-    {"finish", (PyCFunction)core_finish, METH_NOARGS, "finish() -> Reply"},
+    {"feed", (PyCFunction)etagcore_core_feed, METH_O, "feed(chunk) -> BUFFER | FLUSH"},
+    {"finish", (PyCFunction)etagcore_core_finish, METH_NOARGS, "finish() -> Reply"},
     {"_failed", (PyCFunction)core_failed, METH_O, "_failed(outcome) -> the 304 or 412 Reply"},
     {"whole", (PyCFunction)(void (*)(void))core_whole, METH_FASTCALL,
      "whole(status, headers, body) -> PASS | Reply"},
@@ -589,15 +592,15 @@ static PyGetSetDef core_getset[] = {
     {NULL, NULL, NULL, NULL, NULL},
 };
 
-static PyTypeObject CoreType = {
+PyTypeObject etagcore_CoreType = {
     PyVarObject_HEAD_INIT(NULL, 0).tp_name = "etagcore._response.ResponseCore",
     .tp_basicsize = sizeof(Core),
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
     .tp_doc = "One response's state and the common decisions; see etagcore.response.ConditionalResponse.",
-    .tp_traverse = (traverseproc)core_traverse,
-    .tp_clear = (inquiry)core_clear,
+    .tp_traverse = (traverseproc)etagcore_core_traverse,
+    .tp_clear = (inquiry)etagcore_core_clear,
     .tp_dealloc = (destructor)core_dealloc,
-    .tp_init = (initproc)core_init,
+    .tp_init = (initproc)etagcore_core_init,
     .tp_new = PyType_GenericNew,
     .tp_methods = core_methods,
     .tp_members = core_members,
@@ -605,12 +608,14 @@ static PyTypeObject CoreType = {
 };
 
 static PyObject *bind(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
-    if (nargs != 4 || !PyFrozenSet_CheckExact(args[2]) || !PyFrozenSet_CheckExact(args[3])) {
-        PyErr_SetString(PyExc_TypeError, "bind(reply, pick, kept_on_304: frozenset, dropped_on_412: frozenset)");
+    if (nargs != 5 || !PyFrozenSet_CheckExact(args[2]) || !PyFrozenSet_CheckExact(args[3])) {
+        PyErr_SetString(PyExc_TypeError, "bind(reply, pick, kept_on_304: frozenset, dropped_on_412: frozenset, "
+                                         "send_all)");
         return NULL;
     }
     Py_XSETREF(kept_on_304, Py_NewRef(args[2]));
     Py_XSETREF(dropped_on_412, Py_NewRef(args[3]));
+    Py_XSETREF(etagcore_send_all, Py_NewRef(args[4]));
     static const char *slot_names[4] = {"status", "headers", "body", "passthrough"};
     Py_XSETREF(reply_class, Py_NewRef(args[0]));
     Py_XSETREF(pick, Py_NewRef(args[1]));
@@ -634,7 +639,7 @@ static PyObject *bind(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 
 static PyMethodDef methods[] = {
     {"bind", (PyCFunction)(void (*)(void))bind, METH_FASTCALL,
-     "bind(reply, pick, kept_on_304, dropped_on_412): see _response_py.bind"},
+     "bind(reply, pick, kept_on_304, dropped_on_412, send_all): see _response_py.bind"},
     {NULL, NULL, 0, NULL},
 };
 
@@ -644,7 +649,7 @@ static PyObject *interned(const char *text) { return PyUnicode_InternFromString(
 
 PyMODINIT_FUNC PyInit__response(void) {
     PyObject *m;
-    if (PyType_Ready(&CoreType) < 0)
+    if (PyType_Ready(&etagcore_CoreType) < 0)
         return NULL;
     PASS = interned("pass");
     BUFFER = interned("buffer");
@@ -679,11 +684,11 @@ PyMODINIT_FUNC PyInit__response(void) {
         return NULL;
     if (etagcore_preconditions_init() < 0 || (m = PyModule_Create(&module)) == NULL)
         return NULL;
-    if (PyModule_AddFunctions(m, etagcore_precondition_functions) < 0) {
+    if (PyModule_AddFunctions(m, etagcore_precondition_functions) < 0 || etagcore_add_asgi(m) < 0) {
         Py_DECREF(m);
         return NULL;
     }
-    if (PyModule_AddObjectRef(m, "ResponseCore", (PyObject *)&CoreType) < 0 || PyModule_AddObjectRef(m, "PASS", PASS) < 0 ||
+    if (PyModule_AddObjectRef(m, "ResponseCore", (PyObject *)&etagcore_CoreType) < 0 || PyModule_AddObjectRef(m, "PASS", PASS) < 0 ||
         PyModule_AddObjectRef(m, "BUFFER", BUFFER) < 0 || PyModule_AddObjectRef(m, "FLUSH", FLUSH) < 0) {
         Py_DECREF(m);
         return NULL;

@@ -14,6 +14,7 @@ import pytest
 
 SRC_C = Path(__file__).resolve().parent.parent / "src_c"
 TESTS = Path(__file__).resolve().parent
+RESPONSE_SOURCES = ("response.c", "preconditions.c", "asgi_send.c")  # etagcore._response, as setup.py builds it
 
 
 def _runtime(name: str) -> str | None:

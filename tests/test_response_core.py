@@ -53,7 +53,7 @@ def test_c_and_python_cores_agree(seed):
 
 @pytest.fixture(scope="module")
 def sanitized_module(tmp_path_factory):
-    return sanitized.build(("response.c", "preconditions.c"), "_response", tmp_path_factory.mktemp("asan"))
+    return sanitized.build(sanitized.RESPONSE_SOURCES, "_response", tmp_path_factory.mktemp("asan"))
 
 
 def test_c_core_is_memory_safe_and_agrees_with_python(sanitized_module):

@@ -32,7 +32,7 @@ from ..registry import StrategySpec
 from ..static import Manifest, StaticSite, default_cache_control
 from ..static.site import CacheControl, FileBody
 from ..strategy import Strategy
-from ..response import BUFFER, FLUSH, PASS, ConditionalResponse, Policy, Reply, Skip
+from ..response import AsgiResponse, Policy, Reply, Skip
 from ..response import checked_validator as _checked
 from ..response import validator_reply, validator_tag
 from ._common import DEFAULT_MAX_BODY, body_strategy, check_max_body
@@ -51,72 +51,6 @@ async def _send_reply(send: Send, reply: Reply) -> None:
     await send({"type": "http.response.body", "body": b"".join(reply.body) if reply.body else b""})
 
 
-# What a response is doing, as the app's messages arrive.
-_START, _BUFFERING, _STREAMING, _DROPPING, _DONE = range(5)
-
-
-class _Response(ConditionalResponse):
-    """One response: :meth:`send_message` is the send() the app gets; it feeds the app's messages
-    to the core in order. Kept flat (one object, no nested coroutines on the way of a tagged
-    response): on a small page, each object and each await is a measurable part of the cost."""
-
-    __slots__ = ("send", "held_start", "state")  # set by ETagMiddleware: no __init__ frame of its own
-    send: Send
-    held_start: Message
-    state: int
-
-    async def send_message(self, message: Message) -> None:
-        state = self.state
-        if state == _BUFFERING:
-            if message["type"] != "http.response.body":
-                # pathsend, zerocopy, ...: a body that is not ours to read; send what is held first
-                await self._flush(more_body=True)
-                await self.send(message)
-                return
-            more_body = message.get("more_body", False)
-            if self.feed(message.get("body", b"")) is FLUSH:
-                await self._flush(more_body)
-            elif not more_body:
-                self.state = _DONE
-                reply, start = self.finish(), self.held_start
-                if reply.status == start["status"]:  # keeps the extension keys of the app's start
-                    await self.send({**start, "headers": reply.headers})
-                else:
-                    await self.send({"type": "http.response.start", "status": reply.status, "headers": reply.headers})
-                body = reply.body
-                await self.send({"type": "http.response.body",
-                                 "body": (body[0] if len(body) == 1 else b"".join(body)) if body else b""})
-        elif state == _START and message["type"] == "http.response.start":
-            headers = message.get("headers", [])
-            if type(headers) is not list:  # any iterable is allowed: read it once, keep it
-                headers = list(headers)
-                message = {**message, "headers": headers}
-            action = PASS if message.get("trailers") else self.start(message["status"], headers)
-            if action is BUFFER:
-                self.held_start, self.state = message, _BUFFERING
-            elif not isinstance(action, Reply):  # PASS
-                self.state = _STREAMING
-                await self.send(message)
-            elif action.passthrough:  # the app's own body under the headers decided here
-                self.state = _STREAMING
-                await self.send({**message, "headers": action.headers})
-            else:
-                self.state = _DROPPING
-                await _send_reply(self.send, action)
-        elif state == _STREAMING or state == _START:
-            await self.send(message)
-        # _DROPPING: the app's body after a 304/412 from its own tag; _DONE: nothing may follow
-
-    async def _flush(self, more_body: bool) -> None:
-        """Send the held start and body as they were, and pass the rest through."""
-        self.state = _STREAMING
-        await self.send(self.held_start)
-        chunks = self.chunks
-        for i, chunk in enumerate(chunks):
-            await self.send({"type": "http.response.body", "body": chunk,
-                             "more_body": more_body or i < len(chunks) - 1})
-        chunks.clear()
-
 class ETagMiddleware:
     """Tags and conditional responses for an ASGI application (see the module docstring).
 
@@ -134,9 +68,8 @@ class ETagMiddleware:
         if scope["type"] != "http" or (scope["method"] != "GET" and scope["method"] != "HEAD"):
             await self.app(scope, receive, send)
             return
-        response = _Response(self.policy, scope["method"], scope.get("headers", []), True)
-        response.send, response.state = send, _START
-        await self.app(scope, receive, response.send_message)
+        # the app's messages go through the core as they come (etagcore.response.AsgiResponse)
+        await self.app(scope, receive, AsgiResponse(self.policy, scope["method"], scope.get("headers", []), send).send_message)
 
 
 def with_etag(validator: Callable[[Scope], ETag | str | None | Awaitable[ETag | str | None]]
