@@ -5,7 +5,7 @@ Its rare branches (a response's own tag, a 304/412) are the subclass's ``_own_ta
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Generator, Sequence
 from typing import Any, Optional
 
 from .conditional import python_evaluate_preconditions
@@ -41,8 +41,8 @@ class _Ready:
 
     __slots__ = ()
 
-    def __await__(self) -> Iterator[None]:
-        return iter(())
+    def __await__(self) -> Generator[Any, Any, None]:
+        return iter(())  # type: ignore[return-value]  # an exhausted iterator: done at once
 
 
 READY = _Ready()
@@ -187,7 +187,8 @@ class AsgiResponse(ResponseCore):
 
     def __init__(self, policy: Any, method: str, request_headers: Any, send: Callable[[Any], Awaitable[None]]) -> None:
         super().__init__(policy, method, request_headers, True)
-        self.send, self.held_start, self.state = send, None, _START
+        self.send, self.state = send, _START
+        self.held_start: Any = None
 
     def send_message(self, message: Any) -> Awaitable[None]:
         state = self.state
@@ -223,7 +224,7 @@ class AsgiResponse(ResponseCore):
         if type(headers) is not list:  # any iterable is allowed: read it once, keep it
             headers = list(headers)
             message = {**message, "headers": headers}
-        action = PASS if message.get("trailers") else self.start(message["status"], headers)
+        action: Any = PASS if message.get("trailers") else self.start(message["status"], headers)
         if action is BUFFER:
             self.held_start, self.state = message, _BUFFERING
             return READY
