@@ -401,10 +401,27 @@ static int named(PyObject *pair, PyObject *names) {
     int found;
     if (name == NULL)
         return -1;
-    if ((found = PySequence_Contains(names, name)) == 0 && (PyBytes_CheckExact(name) || PyUnicode_CheckExact(name)) &&
-        !has_upper(name)) {
-        Py_DECREF(name);
-        return 0; /* lowering changes nothing: not in names */
+    if ((found = PySequence_Contains(names, name)) == 0 && (PyBytes_CheckExact(name) || PyUnicode_CheckExact(name))) {
+        int bytes = PyBytes_CheckExact(name);
+        if (!has_upper(name)) {
+            Py_DECREF(name);
+            return 0; /* lowering changes nothing: not in names */
+        }
+        if (bytes || PyUnicode_IS_ASCII(name)) { /* name.lower() in names, lowered here */
+            const char *data = bytes ? PyBytes_AS_STRING(name) : (const char *)PyUnicode_1BYTE_DATA(name);
+            Py_ssize_t len = bytes ? PyBytes_GET_SIZE(name) : PyUnicode_GET_LENGTH(name);
+            char lowered_text[64];
+            if (len <= (Py_ssize_t)sizeof(lowered_text)) {
+                for (Py_ssize_t i = 0; i < len; i++)
+                    lowered_text[i] = (char)(data[i] >= 'A' && data[i] <= 'Z' ? data[i] + 32 : data[i]);
+                PyObject *lowered = bytes ? PyBytes_FromStringAndSize(lowered_text, len)
+                                          : PyUnicode_DecodeASCII(lowered_text, len, NULL);
+                found = lowered == NULL ? -1 : PySequence_Contains(names, lowered);
+                Py_XDECREF(lowered);
+                Py_DECREF(name);
+                return found;
+            }
+        }
     }
     if (found == 0 && (answer = PyObject_CallMethodNoArgs(name, str_islower))) {
         found = PyObject_IsTrue(answer);
