@@ -37,12 +37,23 @@ async def send_all(send: Callable[[Any], Awaitable[None]], messages: list[Any]) 
 
 
 class _Ready:
-    """Awaits as done at once: what send_message returns when nothing goes out yet."""
+    """Awaits as done at once: what send_message returns when nothing goes out yet. A coroutine
+    by collections.abc.Coroutine (send, throw, close), so that asyncio.create_task(send(message))
+    and anyio's start_soon take it too."""
 
     __slots__ = ()
 
     def __await__(self) -> Generator[Any, Any, None]:
         return iter(())  # type: ignore[return-value]  # an exhausted iterator: done at once
+
+    def send(self, value: Any) -> Any:
+        raise StopIteration
+
+    def throw(self, kind: Any, value: Any = None, traceback: Any = None) -> Any:
+        raise kind if value is None else value
+
+    def close(self) -> None:
+        pass
 
 
 READY = _Ready()
@@ -126,9 +137,10 @@ class ResponseCore:
         return BUFFER
 
     def feed(self, chunk: bytes) -> str:
-        size = len(chunk) if type(chunk) is bytes else memoryview(chunk).nbytes  # bytes, not items
+        if type(chunk) is not bytes:  # a copy: the app may reuse its buffer once its send returns (readinto)
+            chunk = bytes(memoryview(chunk))
         self.chunks.append(chunk)
-        self.size += size
+        self.size += len(chunk)
         return FLUSH if self.size > self.policy.max_body else BUFFER
 
     def finish(self) -> Any:

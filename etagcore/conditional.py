@@ -131,13 +131,13 @@ def read_conditions(headers: Headers) -> Fields | None:
         if "wsgi.version" in headers or "REQUEST_METHOD" in headers:  # a WSGI environ
             get = headers.get  # type: ignore[union-attr]
             found = get(ENVIRON_FIELDS[0]), get(ENVIRON_FIELDS[1]), get(ENVIRON_FIELDS[2]), get(ENVIRON_FIELDS[3])
-            return None if found == _ABSENT else found
+            return None if found[0] is None and found[1] is None and found[2] is None and found[3] is None else found
         return pick(headers, CONDITIONAL_FIELDS)
     as_list = getattr(headers, "_as_list", None)  # Tornado's HTTPHeaders: lines by canonical name
     if type(as_list) is dict:
         get = as_list.get
         found = get(_NAMES[0]), get(_NAMES[1]), get(_NAMES[2]), get(_NAMES[3])
-        return None if found == _ABSENT else found
+        return None if found[0] is None and found[1] is None and found[2] is None and found[3] is None else found
     raw = getattr(headers, "raw", None)  # Starlette's Headers: the ASGI pairs
     if type(raw) is list:
         return pick(raw, CONDITIONAL_FIELDS)

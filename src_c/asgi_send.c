@@ -26,10 +26,40 @@ static PyObject *READY;
 static PyObject *str_type, *str_body, *str_more_body, *str_headers, *str_status, *str_trailers, *str_get;
 static PyObject *str_passthrough, *str_join, *type_start, *type_body, *empty_bytes;
 
-/* --- READY: awaits as done at once (its iterator is already exhausted) --- */
+/* --- READY: awaits as done at once. A coroutine by collections.abc.Coroutine (send, throw,
+ * close), so that asyncio.create_task(send(message)) and anyio's start_soon take it too. --- */
 
 static PyObject *ready_await(PyObject *self) { return Py_NewRef(self); }
 static PyObject *ready_next(PyObject *self) { return NULL; /* StopIteration(None) */ }
+
+static PyObject *ready_send(PyObject *self, PyObject *value) {
+    PyErr_SetNone(PyExc_StopIteration);
+    return NULL;
+}
+
+/* throw(exception) or throw(type[, value[, traceback]]): raised here, where the awaiting stands */
+static PyObject *ready_throw(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs < 1 || nargs > 3) {
+        PyErr_SetString(PyExc_TypeError, "throw expected 1 to 3 arguments");
+        return NULL;
+    }
+    if (PyExceptionInstance_Check(args[0]))
+        PyErr_SetObject((PyObject *)Py_TYPE(args[0]), args[0]);
+    else if (PyExceptionClass_Check(args[0]))
+        PyErr_SetObject(args[0], nargs > 1 ? args[1] : Py_None);
+    else
+        PyErr_SetString(PyExc_TypeError, "exceptions must be classes or instances deriving from BaseException");
+    return NULL;
+}
+
+static PyObject *ready_close(PyObject *self, PyObject *Py_UNUSED(ignored)) { Py_RETURN_NONE; }
+
+static PyMethodDef ready_methods[] = {
+    {"send", (PyCFunction)ready_send, METH_O, "send(value): done at once (StopIteration)"},
+    {"throw", (PyCFunction)(void (*)(void))ready_throw, METH_FASTCALL, "throw(exception): raises it"},
+    {"close", (PyCFunction)ready_close, METH_NOARGS, "close(): nothing to close"},
+    {NULL, NULL, 0, NULL},
+};
 
 static PyAsyncMethods ready_async = {.am_await = ready_await};
 
@@ -41,6 +71,7 @@ static PyTypeObject ReadyType = {
     .tp_as_async = &ready_async,
     .tp_iter = PyObject_SelfIter,
     .tp_iternext = ready_next,
+    .tp_methods = ready_methods,
 };
 
 /* --- helpers, each as the Python expression in the comment --- */
@@ -135,6 +166,10 @@ static PyObject *send_all(Asgi *self, PyObject *messages) {
 
 /* self._flushed(more_body): the held start and the body chunks as they were; streaming from now */
 static PyObject *flushed(Asgi *self, PyObject *more_body) {
+    if (self->core.chunks == NULL || !PyList_CheckExact(self->core.chunks)) {
+        PyErr_SetString(PyExc_RuntimeError, "send_message() before __init__()");
+        return NULL;
+    }
     PyObject *chunks = Py_NewRef(self->core.chunks), *messages = NULL;
     Py_ssize_t n = PyList_GET_SIZE(chunks);
     int more = PyObject_IsTrue(more_body);

@@ -39,24 +39,29 @@ static int not_bound(void) {
     return -1;
 }
 
-/* The four fields by these keys of an exact dict: a tuple, or None when all are absent. */
+/* The four fields by these keys of an exact dict: a tuple, or None when all are absent. Each
+ * value is owned as soon as it is found: a later lookup may run code that changes the dict. */
 static PyObject *four_lookups(PyObject *dict, PyObject *keys) {
-    PyObject *found[4];
-    int any = 0;
-    for (int i = 0; i < 4; i++) {
+    PyObject *found[4] = {NULL, NULL, NULL, NULL}, *fields;
+    int any = 0, i;
+    for (i = 0; i < 4; i++) {
         found[i] = PyDict_GetItemWithError(dict, PyTuple_GET_ITEM(keys, i));
         if (found[i] == NULL && PyErr_Occurred())
-            return NULL;
+            goto error;
+        Py_XINCREF(found[i]);
         any |= found[i] != NULL;
     }
     if (!any)
         return Py_NewRef(Py_None);
-    PyObject *fields = PyTuple_New(4);
-    if (fields == NULL)
-        return NULL;
-    for (int i = 0; i < 4; i++)
-        PyTuple_SET_ITEM(fields, i, Py_NewRef(found[i] ? found[i] : Py_None));
+    if ((fields = PyTuple_New(4)) == NULL)
+        goto error;
+    for (i = 0; i < 4; i++)
+        PyTuple_SET_ITEM(fields, i, found[i] ? found[i] : Py_NewRef(Py_None));
     return fields;
+error:
+    for (i = 0; i < 4; i++)
+        Py_XDECREF(found[i]);
+    return NULL;
 }
 
 static PyObject *call_pick(PyObject *pairs) {
@@ -188,30 +193,38 @@ PyObject *etagcore_evaluate(PyObject *method, PyObject *headers, PyObject *etag,
 
 /* evaluate_preconditions(method, headers, *, etag=None, last_modified=None, exists=True) */
 static PyObject *evaluate(PyObject *module, PyObject *const *args, size_t nargsf, PyObject *kwnames) {
-    static const char *keywords[3] = {"etag", "last_modified", "exists"};
-    PyObject *given[3] = {Py_None, Py_None, Py_True};
+    static const char *keywords[5] = {"method", "headers", "etag", "last_modified", "exists"};
+    PyObject *given[5] = {NULL, NULL, Py_None, Py_None, Py_True};
     Py_ssize_t nargs = PyVectorcall_NARGS(nargsf), nkw = kwnames == NULL ? 0 : PyTuple_GET_SIZE(kwnames);
-    if (nargs != 2) {
-        if (nargs < 2)
-            PyErr_SetString(PyExc_TypeError, "evaluate_preconditions() missing a required positional argument");
-        else
-            PyErr_Format(PyExc_TypeError, "evaluate_preconditions() takes 2 positional arguments but %zd were given",
-                         nargs);
+    if (nargs > 2) {
+        PyErr_Format(PyExc_TypeError, "evaluate_preconditions() takes 2 positional arguments but %zd were given",
+                     nargs);
         return NULL;
     }
+    for (Py_ssize_t i = 0; i < nargs; i++)
+        given[i] = args[i];
     for (Py_ssize_t k = 0; k < nkw; k++) {
         PyObject *name = PyTuple_GET_ITEM(kwnames, k);
         int i;
-        for (i = 0; i < 3; i++)
+        for (i = 0; i < 5; i++)
             if (PyUnicode_CompareWithASCIIString(name, keywords[i]) == 0)
                 break;
-        if (i == 3) {
+        if (i == 5) {
             PyErr_Format(PyExc_TypeError, "evaluate_preconditions() got an unexpected keyword argument '%U'", name);
+            return NULL;
+        }
+        if (i < nargs) {
+            PyErr_Format(PyExc_TypeError, "evaluate_preconditions() got multiple values for argument '%U'", name);
             return NULL;
         }
         given[i] = args[nargs + k];
     }
-    return etagcore_evaluate(args[0], args[1], given[0], given[1], given[2]);
+    if (given[0] == NULL || given[1] == NULL) {
+        PyErr_Format(PyExc_TypeError, "evaluate_preconditions() missing 1 required positional argument: '%s'",
+                     given[0] == NULL ? "method" : "headers");
+        return NULL;
+    }
+    return etagcore_evaluate(given[0], given[1], given[2], given[3], given[4]);
 }
 
 /* bind_preconditions(reference, read_conditions, decide, pick, conditional_fields, environ_fields,

@@ -340,15 +340,18 @@ PyObject *etagcore_core_feed(Core *self, PyObject *chunk) {
         return NULL;
     if (PyBytes_CheckExact(chunk)) {
         len = PyBytes_GET_SIZE(chunk);
-    } else { /* its size in bytes, not in items (a memoryview of ints) */
-        Py_buffer view;
-        if (PyObject_GetBuffer(chunk, &view, PyBUF_SIMPLE) < 0)
+        if (PyList_Append(self->chunks, chunk) < 0)
             return NULL;
-        len = view.len;
-        PyBuffer_Release(&view);
+    } else { /* a copy: the app may reuse its buffer once its send returns (readinto) */
+        PyObject *copy = PyBytes_FromObject(chunk);
+        if (copy == NULL)
+            return NULL;
+        len = PyBytes_GET_SIZE(copy);
+        int failed = PyList_Append(self->chunks, copy) < 0;
+        Py_DECREF(copy);
+        if (failed)
+            return NULL;
     }
-    if (PyList_Append(self->chunks, chunk) < 0)
-        return NULL;
     self->size += len;
     return Py_NewRef(self->size > self->max_body ? FLUSH : BUFFER);
 }
@@ -597,7 +600,7 @@ static PyMemberDef core_members[] = {
     {"request", T_OBJECT, offsetof(Core, request), READONLY, NULL},
     {"status", T_OBJECT, offsetof(Core, status), 0, NULL},
     {"headers", T_OBJECT, offsetof(Core, headers), 0, NULL},
-    {"chunks", T_OBJECT, offsetof(Core, chunks), 0, NULL},
+    {"chunks", T_OBJECT, offsetof(Core, chunks), READONLY, NULL},
     {"size", T_PYSSIZET, offsetof(Core, size), READONLY, NULL},
     {"_binary", T_BOOL, offsetof(Core, binary), READONLY, NULL},
     {"_last_modified", T_OBJECT, offsetof(Core, last_modified), READONLY, NULL},

@@ -66,3 +66,64 @@ def test_c_send_is_memory_safe_and_agrees_with_python(sanitized_module):
     result = sanitized.run(DRIVER, sanitized_module, "5", "4000")
     assert result.returncode == 0, result.stderr[-4000:] + result.stdout[-2000:]
     assert result.stdout.strip() == "ok 4000"
+
+
+@pytest.mark.parametrize("core", [C.AsgiResponse, _response_py.AsgiResponse])
+def test_a_buffer_the_app_reuses_is_held_as_it_was_sent(core):
+    """readinto-style apps refill one buffer once send() returns: what is held is a copy."""
+    from response_cases import SHA1
+    from etagcore.response import Policy
+
+    cls = type("Response", (response._Branches, core), {"__slots__": ()})
+    sent = []
+
+    async def send(message):
+        sent.append(message)
+
+    async def app():
+        r = cls(Policy(SHA1, 1 << 20), "GET", [], send)
+        buffer = bytearray(b"AAAA")
+        await r.send_message({"type": "http.response.start", "status": 200, "headers": []})
+        await r.send_message({"type": "http.response.body", "body": buffer, "more_body": True})
+        buffer[:] = b"BBBB"
+        await r.send_message({"type": "http.response.body", "body": memoryview(buffer)})
+
+    asyncio.run(app())
+    assert sent[1]["body"] == b"AAAABBBB"
+    assert dict(sent[0]["headers"])[b"etag"] == SHA1.tag(b"AAAABBBB").header_bytes()
+
+
+@pytest.mark.parametrize("core", [C.AsgiResponse, _response_py.AsgiResponse])
+def test_what_send_returns_can_be_scheduled_as_a_task(core):
+    """asyncio.create_task(send(message)) and anyio's start_soon need a coroutine: READY is one."""
+    from response_cases import SHA1
+    from etagcore.response import Policy
+
+    cls = type("Response", (response._Branches, core), {"__slots__": ()})
+    sent = []
+
+    async def send(message):
+        sent.append(message)
+
+    async def app():
+        r = cls(Policy(SHA1, 1 << 20), "GET", [], send)
+        await asyncio.create_task(r.send_message({"type": "http.response.start", "status": 200, "headers": []}))
+        await asyncio.create_task(r.send_message({"type": "http.response.body", "body": b"x"}))
+
+    asyncio.run(app())
+    assert [m["type"] for m in sent] == ["http.response.start", "http.response.body"]
+    with pytest.raises(ValueError):
+        C.READY.throw(ValueError("x"))
+    with pytest.raises(ValueError):
+        _response_py.READY.throw(ValueError, ValueError("x"))
+
+
+def test_the_c_buffer_cannot_be_replaced_from_python():
+    from response_cases import SHA1
+    from etagcore.response import Policy
+
+    r = C.AsgiResponse(Policy(SHA1, 1024), "GET", [], None)
+    with pytest.raises(AttributeError):
+        del r.chunks
+    with pytest.raises(AttributeError):
+        r.chunks = 12345

@@ -86,3 +86,40 @@ def test_c_is_memory_safe_and_agrees_with_python(sanitized_module):
     result = sanitized.run(DRIVER, sanitized_module, "11", "6000")
     assert result.returncode == 0, result.stderr[-4000:] + result.stdout[-2000:]
     assert result.stdout.strip() == "ok 6000"
+
+
+@pytest.mark.parametrize("evaluate", [evaluate_preconditions, conditional.python_evaluate_preconditions])
+def test_method_and_headers_may_be_given_by_name(evaluate):
+    tag = ETag("a")
+    assert evaluate("GET", headers=[(b"if-none-match", b'"a"')], etag=tag) == 304
+    assert evaluate(method="GET", headers=[]) is None
+    with pytest.raises(TypeError, match="multiple values"):
+        evaluate("GET", [], method="GET")
+
+
+@pytest.mark.parametrize("field", ["HTTP_IF_MATCH", "If-Match"])
+def test_a_lookup_that_changes_the_headers_reads_no_freed_value(field):
+    """A key whose __eq__ runs during a later lookup and drops an earlier field's value: the
+    value found first is still read, never freed memory (was an abort)."""
+
+    def headers_with_a_hostile_key() -> dict:
+        class Hostile:
+            def __hash__(self) -> int:
+                return hash(field.replace("MATCH", "NONE_MATCH").replace("If-Match", "If-None-Match"))
+
+            def __eq__(self, other: object) -> bool:
+                found.pop(field, None)
+                return False
+
+        found: dict = {"REQUEST_METHOD": "GET"} if field.startswith("HTTP_") else {}
+        found[field] = bytearray(b'"' + b"q" * 100_000 + b'"')
+        found[Hostile()] = "x"
+        return found
+
+    for evaluate in (evaluate_preconditions, conditional.python_evaluate_preconditions):
+        headers = headers_with_a_hostile_key()
+        if not field.startswith("HTTP_"):
+            class Tornado:
+                _as_list = headers
+            headers = Tornado()
+        assert evaluate("GET", headers, etag=ETag("a")) == 412
