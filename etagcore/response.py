@@ -172,7 +172,10 @@ class AsgiResponse(_Branches, _AsgiCore):
     awaits (the server's send() of what goes out now, or an awaitable of nothing yet). Held
     start and body go out as they were when the body is over max_body or the app sends a
     message other than a body (``http.response.pathsend``, ...) while it is buffered; after a
-    304/412 decided from the app's own tag, the app's body messages are dropped.
+    304/412 decided from the app's own tag, the app's body messages are dropped. Chunks that
+    are not ``bytes`` are copied when held (an app may refill its buffer once send returns).
+    ``send_message`` calls the core's own start/feed/finish: overriding them in a subclass does
+    not change it (``_own_tag`` and ``_failed`` are looked up on the subclass).
     """
 
     __slots__ = ()
