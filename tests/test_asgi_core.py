@@ -68,11 +68,10 @@ def test_c_send_is_memory_safe_and_agrees_with_python(sanitized_module):
     assert result.stdout.strip() == "ok 4000"
 
 
-@pytest.mark.parametrize("core", [C.AsgiResponse, _response_py.AsgiResponse])
-def test_a_buffer_the_app_reuses_is_held_as_it_was_sent(core):
-    """readinto-style apps refill one buffer once send() returns: what is held is a copy."""
-    from response_cases import SHA1
+def _recording(core):
+    """The messages sent, and a maker of responses of class *core* (sha1, 1 MiB) sending there."""
     from etagcore.response import Policy
+    from response_cases import SHA1
 
     cls = type("Response", (response._Branches, core), {"__slots__": ()})
     sent = []
@@ -80,8 +79,16 @@ def test_a_buffer_the_app_reuses_is_held_as_it_was_sent(core):
     async def send(message):
         sent.append(message)
 
+    return sent, lambda: cls(Policy(SHA1, 1 << 20), "GET", [], send)
+
+
+@pytest.mark.parametrize("core", [C.AsgiResponse, _response_py.AsgiResponse])
+def test_a_buffer_the_app_reuses_is_held_as_it_was_sent(core):
+    """readinto-style apps refill one buffer once send() returns: what is held is a copy."""
+    sent, new = _recording(core)
+
     async def app():
-        r = cls(Policy(SHA1, 1 << 20), "GET", [], send)
+        r = new()
         buffer = bytearray(b"AAAA")
         await r.send_message({"type": "http.response.start", "status": 200, "headers": []})
         await r.send_message({"type": "http.response.body", "body": buffer, "more_body": True})
@@ -90,23 +97,18 @@ def test_a_buffer_the_app_reuses_is_held_as_it_was_sent(core):
 
     asyncio.run(app())
     assert sent[1]["body"] == b"AAAABBBB"
+    from response_cases import SHA1
+
     assert dict(sent[0]["headers"])[b"etag"] == SHA1.tag(b"AAAABBBB").header_bytes()
 
 
 @pytest.mark.parametrize("core", [C.AsgiResponse, _response_py.AsgiResponse])
 def test_what_send_returns_can_be_scheduled_as_a_task(core):
     """asyncio.create_task(send(message)) and anyio's start_soon need a coroutine: READY is one."""
-    from response_cases import SHA1
-    from etagcore.response import Policy
-
-    cls = type("Response", (response._Branches, core), {"__slots__": ()})
-    sent = []
-
-    async def send(message):
-        sent.append(message)
+    sent, new = _recording(core)
 
     async def app():
-        r = cls(Policy(SHA1, 1 << 20), "GET", [], send)
+        r = new()
         await asyncio.create_task(r.send_message({"type": "http.response.start", "status": 200, "headers": []}))
         await asyncio.create_task(r.send_message({"type": "http.response.body", "body": b"x"}))
 
