@@ -258,12 +258,17 @@ done:
 }
 
 static PyObject *starting(Asgi *self, PyObject *message) {
-    PyObject *headers, *trailers, *status, *action, *result = NULL, *none_given = PyList_New(0);
+    PyObject *headers, *trailers, *status, *action, *result = NULL;
     int asks_trailers;
-    if (none_given == NULL)
-        return NULL;
-    headers = get(message, str_headers, none_given); /* message.get("headers", []) */
-    Py_DECREF(none_given);
+    if (PyDict_CheckExact(message) && (headers = PyDict_GetItemWithError(message, str_headers)) != NULL) {
+        Py_INCREF(headers); /* message.get("headers", []), the [] made only when it is needed */
+    } else {
+        PyObject *none_given = PyErr_Occurred() ? NULL : PyList_New(0);
+        if (none_given == NULL)
+            return NULL;
+        headers = get(message, str_headers, none_given);
+        Py_DECREF(none_given);
+    }
     Py_INCREF(message);
     if (headers != NULL && !PyList_CheckExact(headers)) { /* any iterable is allowed: read it once, keep it */
         Py_SETREF(headers, PySequence_List(headers));

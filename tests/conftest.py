@@ -57,3 +57,11 @@ def raw_matchers():
 def _fresh_digest_cache():
     digest_cache.clear()
     yield
+
+
+@pytest.fixture(scope="session")
+def sanitized_response(tmp_path_factory):
+    """etagcore._response built once under ASan/UBSan (tests/sanitized.py), for the child runs."""
+    import sanitized
+
+    return sanitized.build(sanitized.RESPONSE_SOURCES, "_response", tmp_path_factory.mktemp("asan"))

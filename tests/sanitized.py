@@ -41,3 +41,26 @@ def run(driver: str, built: Path, *args: str, timeout: float = 300) -> subproces
            "PYTHONMALLOC": "malloc", "PYTHONPATH": os.pathsep.join([str(built), str(TESTS)])}
     return subprocess.run([sys.executable, "-c", driver, *args], env=env, capture_output=True, text=True,
                           timeout=timeout)
+
+
+def response_driver(cases: str, run: str, c_subject: str, python_subject: str) -> str:
+    """A child's program (argv: seed, count) for a sanitized build of etagcore._response: bind
+    it, then run ``<cases>.case`` cases through ``run(subject, case)`` for the C and the Python
+    subject, exiting with the first difference. Subjects are expressions over ``_response``,
+    ``_response_py``, ``conditional`` and ``evaluate`` (the build's evaluate_preconditions)."""
+    return f"""
+import random, sys
+import _response
+from etagcore import _response_py, conditional, response
+from {cases} import case, {run} as run
+
+response._bind(_response)
+evaluate = conditional._bind(_response)
+rng = random.Random(int(sys.argv[1]))
+for i in range(int(sys.argv[2])):
+    given = case(rng)
+    got, want = run({c_subject}, given), run({python_subject}, given)
+    if got != want:
+        sys.exit(f"differ on {{given!r}}: C {{got!r}}, Python {{want!r}}")
+print("ok", i + 1)
+"""

@@ -15,22 +15,7 @@ from etagcore import _response_py, response
 
 C = pytest.importorskip("etagcore._response", reason="the C extension is not built")
 
-DRIVER = r"""
-import random, sys
-import _response
-from etagcore import _response_py, conditional, response
-from asgi_cases import case, trace
-
-response._bind(_response)
-conditional._bind(_response)
-rng = random.Random(int(sys.argv[1]))
-for i in range(int(sys.argv[2])):
-    given = case(rng)
-    got, want = trace(_response.AsgiResponse, given), trace(_response_py.AsgiResponse, given)
-    if got != want:
-        sys.exit(f"differ on {given!r}: C {got!r}, Python {want!r}")
-print("ok", i + 1)
-"""
+DRIVER = sanitized.response_driver("asgi_cases", "trace", "_response.AsgiResponse", "_response_py.AsgiResponse")
 
 
 @pytest.mark.skipif(response._core is _response_py, reason="the Python backend is in use")
@@ -57,13 +42,8 @@ def test_ready_is_awaited_as_done():
     assert asyncio.run(twice()) == [None, None, None]
 
 
-@pytest.fixture(scope="module")
-def sanitized_module(tmp_path_factory):
-    return sanitized.build(sanitized.RESPONSE_SOURCES, "_response", tmp_path_factory.mktemp("asan"))
-
-
-def test_c_send_is_memory_safe_and_agrees_with_python(sanitized_module):
-    result = sanitized.run(DRIVER, sanitized_module, "5", "4000")
+def test_c_send_is_memory_safe_and_agrees_with_python(sanitized_response):
+    result = sanitized.run(DRIVER, sanitized_response, "5", "4000")
     assert result.returncode == 0, result.stderr[-4000:] + result.stdout[-2000:]
     assert result.stdout.strip() == "ok 4000"
 

@@ -16,21 +16,7 @@ from precondition_cases import case, outcome
 
 C = pytest.importorskip("etagcore._response", reason="the C extension is not built")
 
-DRIVER = r"""
-import random, sys
-import _response
-from etagcore import conditional
-from precondition_cases import case, outcome
-
-evaluate = conditional._bind(_response)
-rng = random.Random(int(sys.argv[1]))
-for i in range(int(sys.argv[2])):
-    given = case(rng)
-    got, want = outcome(evaluate, given), outcome(conditional.python_evaluate_preconditions, given)
-    if got != want:
-        sys.exit(f"differ on {given!r}: C {got!r}, Python {want!r}")
-print("ok", i + 1)
-"""
+DRIVER = sanitized.response_driver("precondition_cases", "outcome", "evaluate", "conditional.python_evaluate_preconditions")
 
 
 @pytest.mark.skipif(conditional._c is None, reason="the Python backend is in use")
@@ -77,13 +63,8 @@ def test_arguments_are_checked(evaluate):
         evaluate("GET", [], etg=None)
 
 
-@pytest.fixture(scope="module")
-def sanitized_module(tmp_path_factory):
-    return sanitized.build(sanitized.RESPONSE_SOURCES, "_response", tmp_path_factory.mktemp("asan"))
-
-
-def test_c_is_memory_safe_and_agrees_with_python(sanitized_module):
-    result = sanitized.run(DRIVER, sanitized_module, "11", "6000")
+def test_c_is_memory_safe_and_agrees_with_python(sanitized_response):
+    result = sanitized.run(DRIVER, sanitized_response, "11", "6000")
     assert result.returncode == 0, result.stderr[-4000:] + result.stdout[-2000:]
     assert result.stdout.strip() == "ok 6000"
 

@@ -14,22 +14,7 @@ from response_cases import case, trace
 
 C = pytest.importorskip("etagcore._response", reason="the C extension is not built")
 
-DRIVER = r"""
-import random, sys
-import _response
-from etagcore import _response_py, conditional, response
-from response_cases import case, trace
-
-response._bind(_response)
-conditional._bind(_response)
-rng = random.Random(int(sys.argv[1]))
-for i in range(int(sys.argv[2])):
-    given = case(rng)
-    got, want = trace(_response.ResponseCore, given), trace(_response_py.ResponseCore, given)
-    if got != want:
-        sys.exit(f"differ on {given!r}: C {got!r}, Python {want!r}")
-print("ok", i + 1)
-"""
+DRIVER = sanitized.response_driver("response_cases", "trace", "_response.ResponseCore", "_response_py.ResponseCore")
 
 
 def test_the_c_core_is_the_one_in_use():
@@ -51,13 +36,8 @@ def test_c_and_python_cores_agree(seed):
     assert {"pass", "buffer", "Reply"} <= kinds
 
 
-@pytest.fixture(scope="module")
-def sanitized_module(tmp_path_factory):
-    return sanitized.build(sanitized.RESPONSE_SOURCES, "_response", tmp_path_factory.mktemp("asan"))
-
-
-def test_c_core_is_memory_safe_and_agrees_with_python(sanitized_module):
-    result = sanitized.run(DRIVER, sanitized_module, "7", "6000")
+def test_c_core_is_memory_safe_and_agrees_with_python(sanitized_response):
+    result = sanitized.run(DRIVER, sanitized_response, "7", "6000")
     assert result.returncode == 0, result.stderr[-4000:] + result.stdout[-2000:]
     assert result.stdout.startswith("ok 6000")
 
