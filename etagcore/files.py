@@ -1,10 +1,14 @@
-"""Content tags for files: bounded reads (no whole-file copy, no mmap) and a stat-keyed digest cache.
+"""Content tags for files: bounded reads or a leased mapping (no whole-file copy) and a
+stat-keyed digest cache.
 
-mmap is avoided on purpose: a file truncated while mapped raises SIGBUS, which would kill the
-server. Reads (``pread``, so a descriptor's offset is never moved) into a reused 1 MiB buffer
-cost a memory copy; from :data:`OVERLAP_MIN` bytes on, a reader thread copies the next 4 MiB
-while the current ones are hashed (see :func:`hash_fd`), so the copy is paid beside the hash,
-not on top of it. Only XXH3 hashes faster than the copy: there the copy is the bound.
+Small files are read (``pread``, so a descriptor's offset is never moved) into a reused 1 MiB
+buffer. From :data:`OVERLAP_MIN` bytes on, the built-in hashes read the file from a read-only
+mapping, without a copy, but only under a read lease (:func:`_hash_leased`): a file truncated
+under a mapping would kill the process with SIGBUS, and the lease makes any truncation or open
+for writing wait until it is let go, which happens as soon as one is attempted. Where no lease
+can be had, a reader thread copies the next 4 MiB while the current ones are hashed, so the
+copy is paid beside the hash, not on top of it (XXH3 hashes faster than the copy: there it is
+the bound).
 
 The stability rule (Apache's one-second rule, "racy git"'s cure): timestamps have a coarse
 granularity, so a write landing in the same tick as an earlier one does not change the stat.
@@ -25,10 +29,13 @@ what a stat-keyed cache can see (as for git and make).
 
 from __future__ import annotations
 
+import fcntl
 import functools
 import itertools
 import io
+import mmap
 import os
+import signal
 import stat
 import sys
 import threading
@@ -153,18 +160,22 @@ def _strategy_identity(strategy: Strategy | BaseStrategy) -> int | None:
 def hash_fd(strategy: Strategy | BaseStrategy, fd: int, size: Optional[int] = None) -> ETag:
     """The content tag of the open file *fd*, read with ``pread`` from offset 0 up to *size* bytes
     (default: to the end). A caller that checks the stat afterwards passes the size it saw, so a
-    file growing meanwhile is not read on and on. From :data:`OVERLAP_MIN` bytes on, the next
-    chunk is read while the current one is hashed (both release the GIL): the file is hashed at
-    the speed of the slower of the two, not of their sum (unless the strategy hashes faster than
-    a read copies, as XXH3 does: then the hand-over costs more than it saves)."""
+    file growing meanwhile is not read on and on. From :data:`OVERLAP_MIN` bytes on, a built-in
+    hash reads from a leased mapping (:func:`_hash_leased`) as far as the lease holds; the rest is
+    read with the next chunk read while the current one is hashed (both release the GIL): at the
+    speed of the slower of the two, not of their sum (unless the strategy hashes faster than a
+    read copies, as XXH3 does: then the hand-over costs more than it saves)."""
     sized = getattr(strategy, "_new_for_size", None)
     tagger = sized(size) if sized is not None and size is not None else strategy.new()
-    if size is not None and size >= OVERLAP_MIN and getattr(strategy, "_OVERLAPPED_READS", True):
-        _hash_overlapped(tagger, fd, size)
-        return tagger.etag()
+    offset = 0
+    if size is not None and size >= OVERLAP_MIN:
+        if getattr(strategy, "_MAPPED_READS", False):
+            offset = _hash_leased(tagger, fd, size)
+        if offset < size and getattr(strategy, "_OVERLAPPED_READS", True):
+            _hash_overlapped(tagger, fd, size, offset)
+            return tagger.etag()
     buf = bytearray(READ_SIZE)
     view = memoryview(buf)
-    offset = 0
     while size is None or offset < size:
         n = os.preadv(fd, [buf if size is None or size - offset >= READ_SIZE else view[: size - offset]], offset)
         if not n:
@@ -210,17 +221,17 @@ def _read_ahead(reader: ThreadPoolExecutor, read: Callable[[int, int], int], i: 
         return done
 
 
-def _hash_overlapped(tagger: Any, fd: int, size: int) -> None:
-    """Feed *tagger* the first *size* bytes of *fd*, reading one chunk ahead in a reader thread
-    into the other of two buffers (the one not being hashed)."""
+def _hash_overlapped(tagger: Any, fd: int, size: int, offset: int = 0) -> None:
+    """Feed *tagger* the bytes of *fd* from *offset* up to *size*, reading one chunk ahead in a
+    reader thread into the other of two buffers (the one not being hashed)."""
     views = [memoryview(bytearray(OVERLAP_CHUNK)), memoryview(bytearray(OVERLAP_CHUNK))]
     reader = _reader()
 
     def read(i: int, offset: int) -> int:
         return os.preadv(fd, [views[i][: min(OVERLAP_CHUNK, size - offset)]], offset)
 
-    offset, i = 0, 0
-    pending: Optional[Future[int]] = _read_ahead(reader, read, 0, 0)
+    i = 0
+    pending: Optional[Future[int]] = _read_ahead(reader, read, 0, offset)
     while pending is not None:
         n = pending.result()
         if not n:
@@ -234,6 +245,69 @@ def _hash_overlapped(tagger: Any, fd: int, size: int) -> None:
                 pending.result()  # its buffer must not be read into once this returns
             raise
         i = 1 - i
+
+
+# Linux fcntl commands the fcntl module does not name (<linux/fcntl.h>)
+_F_SETLEASE, _F_GETLEASE, _F_SETSIG = 1024, 1025, 10
+MAPPED_SLICE = 64 << 20  # hashed between two checks that the lease still holds
+
+
+@functools.lru_cache(maxsize=1)
+def _leases_usable() -> bool:
+    """Linux with file leases on, and a lease break time (the longest a truncation waits for the
+    holder) of at least a second: far above the time to hash one slice."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        with open("/proc/sys/fs/leases-enable") as enabled, open("/proc/sys/fs/lease-break-time") as wait:
+            return enabled.read().strip() == "1" and int(wait.read()) >= 1
+    except (OSError, ValueError):
+        return False
+
+
+def _hash_leased(tagger: Any, fd: int, size: int) -> int:
+    """Feed *tagger* bytes of *fd* from a read-only mapping held under a read lease; how many
+    (0 when no lease could be had: the caller reads them all).
+
+    A mapping is read without a copy, but a file truncated under it would kill the process with
+    SIGBUS. A read lease (fcntl F_SETLEASE) is granted only while nobody has the file open for
+    writing, and while it is held, an open for writing or a truncate(2) of the file waits (up to
+    fs.lease-break-time, 45 s by default) until the holder lets go. Between slices the lease is
+    polled (F_GETLEASE shows a break in progress); on a break the mapping and the lease are let
+    go at once and the caller reads the rest, which its stat check then judges. The lease is
+    taken on a description of our own (/proc/self/fd), so the caller's keeps its owner and
+    signal; no signal is sent for a break (its owner is cleared; the break signal before that is
+    SIGURG, which is ignored unless a program handles it). Not taken: without leases, on files
+    of another user (unless CAP_LEASE), on filesystems without them (NFS), while any writer has
+    the file open."""
+    if not _leases_usable():
+        return 0
+    try:
+        own = os.open(f"/proc/self/fd/{fd}", os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return 0
+    offset = 0
+    try:
+        fcntl.fcntl(own, _F_SETSIG, signal.SIGURG)
+        fcntl.fcntl(own, _F_SETLEASE, fcntl.F_RDLCK)
+    except OSError:
+        os.close(own)
+        return 0
+    try:
+        fcntl.fcntl(own, fcntl.F_SETOWN, 0)
+        if os.fstat(own).st_size < size:
+            return 0
+        with mmap.mmap(own, size, access=mmap.ACCESS_READ) as mapped, memoryview(mapped) as view:
+            while offset < size and fcntl.fcntl(own, _F_GETLEASE) == fcntl.F_RDLCK:
+                end = min(offset + MAPPED_SLICE, size)
+                tagger.update(view[offset:end])
+                offset = end
+    finally:
+        try:
+            fcntl.fcntl(own, _F_SETLEASE, fcntl.F_UNLCK)
+        finally:
+            os.close(own)
+    return offset
 
 
 # File objects whose read() returns their descriptor's bytes from where they stand (not a

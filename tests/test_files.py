@@ -1,5 +1,9 @@
 import hashlib
 import os
+import subprocess
+import sys
+import threading
+import time
 
 import pytest
 
@@ -7,6 +11,7 @@ import etagcore
 from etagcore import ETag, get_strategy
 from etagcore import files
 from etagcore.strategies.sha1 import SHA1Strategy
+from etagcore.strategy import HashStrategy
 from rewriting import rewrite_in_bursts
 
 CONTENT = ["sha1", "blake3", "xxh3-64", "xxh3-128", "xxh64"]
@@ -265,6 +270,7 @@ def test_read_ahead_hashing_gives_the_body_tag(tmp_path, monkeypatch, name, no_r
     monkeypatch.setattr(files, "OVERLAP_CHUNK", 4093)
     strategy = get_strategy(name)
     monkeypatch.setattr(type(strategy), "_OVERLAPPED_READS", True, raising=False)
+    monkeypatch.setattr(type(strategy), "_MAPPED_READS", False, raising=False)  # no lease: the reads
     body = bytes(range(251)) * 900 + b"tail"
     path = tmp_path / "f"
     path.write_bytes(body)
@@ -273,13 +279,138 @@ def test_read_ahead_hashing_gives_the_body_tag(tmp_path, monkeypatch, name, no_r
         assert files.hash_fd(strategy, f.fileno(), len(body) + 10_000) == strategy.tag(body)
 
 
-def test_a_large_file_is_read_ahead_and_tagged_alike(tmp_path, no_racy_window):
+@pytest.mark.parametrize("mapped", [True, False])
+def test_a_large_file_is_read_ahead_and_tagged_alike(tmp_path, monkeypatch, mapped, no_racy_window):
+    monkeypatch.setattr(HashStrategy, "_MAPPED_READS", mapped)
     body = os.urandom(files.OVERLAP_MIN + 12345)
     path = tmp_path / "big"
     path.write_bytes(body)
     for name in CONTENT:
         strategy = get_strategy(name)
         assert strategy.tag_file(path) == strategy.tag(body), name
+
+
+LEASES = pytest.mark.skipif(not files._leases_usable(), reason="no file leases here")
+
+
+def _leased_bytes(monkeypatch):
+    """What each _hash_leased call hashed from its mapping, as the calls happen."""
+    hashed = []
+    real = files._hash_leased
+
+    def spy(tagger, fd, size):
+        hashed.append(real(tagger, fd, size))
+        return hashed[-1]
+
+    monkeypatch.setattr(files, "_hash_leased", spy)
+    return hashed
+
+
+def _opens_for_writing(path, timeout):
+    """Open *path* for writing in a thread: the seconds it took, or None if it did not within *timeout*."""
+    took = []
+
+    def open_it():
+        start = time.perf_counter()
+        os.close(os.open(path, os.O_WRONLY))
+        took.append(time.perf_counter() - start)
+
+    thread = threading.Thread(target=open_it, daemon=True)
+    thread.start()
+    thread.join(timeout)
+    return took[0] if took else None
+
+
+@LEASES
+def test_a_large_file_is_hashed_from_a_leased_mapping_and_the_lease_let_go(tmp_path, monkeypatch, no_racy_window):
+    hashed = _leased_bytes(monkeypatch)
+    body = os.urandom(files.OVERLAP_MIN * 2 + 7)
+    path = tmp_path / "big"
+    path.write_bytes(body)
+    assert get_strategy("sha1").tag_file(path) == get_strategy("sha1").tag(body)
+    assert hashed == [len(body)]  # all of it from the mapping
+    assert _opens_for_writing(path, 5) is not None  # no lease is left behind
+
+
+@LEASES
+def test_no_lease_while_a_writer_has_the_file_open(tmp_path, monkeypatch, no_racy_window):
+    hashed = _leased_bytes(monkeypatch)
+    body = os.urandom(files.OVERLAP_MIN + 1)
+    path = tmp_path / "big"
+    path.write_bytes(body)
+    writer = os.open(path, os.O_WRONLY)
+    try:
+        assert get_strategy("xxh3-128").tag_file(path) == get_strategy("xxh3-128").tag(body)
+    finally:
+        os.close(writer)
+    assert hashed == [0]  # read instead
+
+
+@LEASES
+def test_a_writer_breaks_the_lease_and_the_rest_is_read(tmp_path, monkeypatch, no_racy_window):
+    """An open for writing during the mapped hashing waits only until the next slice; the rest is
+    read, and the tag is still the file's."""
+    hashed = _leased_bytes(monkeypatch)
+    monkeypatch.setattr(files, "MAPPED_SLICE", 1 << 20)
+    body = os.urandom(64 << 20)
+    path = tmp_path / "big"
+    path.write_bytes(body)
+    writer_opened = threading.Event()
+
+    def open_for_writing():
+        os.close(os.open(path, os.O_WRONLY))  # waits while the lease is held
+        writer_opened.set()
+
+    class WriterOnFirstSlice:
+        def __init__(self, inner):
+            self.inner, self.writer = inner, None
+
+        def update(self, chunk):
+            if self.writer is None:
+                self.writer = threading.Thread(target=open_for_writing, daemon=True)
+                self.writer.start()
+                time.sleep(0.2)  # the open is waiting on the lease now
+                assert not writer_opened.is_set()
+            self.inner.update(chunk)
+
+        def etag(self):
+            return self.inner.etag()
+
+    strategy = get_strategy("sha1")
+    monkeypatch.setattr(strategy, "_new_for_size", lambda size: WriterOnFirstSlice(strategy.new()))
+    with open(path, "rb") as f:
+        assert files.hash_fd(strategy, f.fileno(), len(body)) == strategy.tag(body)
+    assert writer_opened.wait(5)
+    assert 0 < hashed[0] < len(body)  # the mapping was left at the break
+
+
+@LEASES
+def test_a_file_truncated_while_hashed_never_kills_the_process(tmp_path):
+    """A child tags a 32 MiB file over and over while another truncates and rewrites it: the
+    tagging child must live (a truncated mapping would be SIGBUS) and the truncations happen."""
+    path = tmp_path / "big"
+    path.write_bytes(os.urandom(32 << 20))
+    tagger = subprocess.Popen([sys.executable, "-c", f"""
+import time
+from etagcore import files, get_strategy, FileChangingError
+strategy, end = get_strategy("xxh3-128"), time.time() + 3
+while time.time() < end:
+    files.digest_cache.clear()
+    try:
+        with open({str(path)!r}, "rb") as f:
+            files.hash_fd(strategy, f.fileno(), 32 << 20)
+    except (FileChangingError, OSError):
+        pass
+"""])
+    data = os.urandom(32 << 20)
+    truncations, end = 0, time.time() + 3
+    while time.time() < end and tagger.poll() is None:
+        os.truncate(path, 4096)
+        truncations += 1
+        with open(path, "r+b") as f:
+            f.write(data)
+    assert tagger.wait(timeout=60) == 0, "the tagging process died"
+    assert truncations > 3
 
 
 def test_a_tagger_failing_mid_file_leaves_no_read_running(tmp_path, monkeypatch, no_racy_window):
