@@ -3,8 +3,9 @@ xxhsum, where installed) and the hash library run over an mmap of the file (issu
 >= 0.85x). Best of three runs each, on one file in the page cache. The size is
 ETAGCORE_BENCH_FILE_MIB (default 1024). Run: pytest bench/test_targets_file_tag.py -s
 
-tag_file maps the file only under a read lease (a truncation waits until the lease is let go;
-see etagcore.files._hash_leased), else reads with pread, one chunk ahead in a reader thread.
+tag_file maps the file only under a read lease and only where its pages are in memory (a
+truncation waits until the lease is let go; see etagcore.files._hash_leased), else reads with
+pread, one chunk ahead in a reader thread.
 """
 
 from __future__ import annotations

@@ -43,7 +43,7 @@ import time
 from collections import OrderedDict
 from concurrent.futures import Future, ThreadPoolExecutor
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any, Optional, TypeVar
 
 from . import _backend
 from ._types import StrPath
@@ -56,6 +56,7 @@ if TYPE_CHECKING:
 __all__ = ["tag_file_content", "tag_open_file", "hash_fd", "is_stable", "identity", "cache_key",
            "DigestCache", "digest_cache", "STABLE_AFTER_NS", "SETTLE_TIMEOUT_NS"]
 
+_T = TypeVar("_T")
 READ_SIZE = 1 << 20
 STABLE_AFTER_NS = 1_000_000_000
 SETTLE_TIMEOUT_NS = 3 * STABLE_AFTER_NS  # how long tag_file waits for a changing file to settle
@@ -98,7 +99,7 @@ class DigestCache:
 
 
 digest_cache = DigestCache()
-_etag = _backend.load_extension("_etag")
+_etag: Any = _backend.load_extension("_etag")
 
 
 def identity(st: os.stat_result) -> tuple[int, int, int, int, int]:
@@ -209,11 +210,11 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forget_readers)
 
 
-def _read_ahead(reader: ThreadPoolExecutor, read: Callable[[int, int], int], i: int, offset: int) -> Future[int]:
+def _read_ahead(reader: ThreadPoolExecutor, read: Callable[[int, int], _T], i: int, offset: int) -> Future[_T]:
     try:
         return reader.submit(read, i, offset)
     except RuntimeError:  # the interpreter is shutting down: no new threads, read here
-        done: Future[int] = Future()
+        done: Future[_T] = Future()
         try:
             done.set_result(read(i, offset))
         except BaseException as exc:  # noqa: BLE001 - handed to the caller through the future
@@ -249,18 +250,19 @@ def _hash_overlapped(tagger: Any, fd: int, size: int, offset: int = 0) -> None:
 
 # Linux fcntl commands the fcntl module does not name (<linux/fcntl.h>)
 _F_SETLEASE, _F_GETLEASE, _F_SETSIG = 1024, 1025, 10
-MAPPED_SLICE = 64 << 20  # hashed between two checks that the lease still holds
+MAPPED_SLICE = 64 << 20  # hashed between two checks that the lease holds and the pages are in memory
+_LEASE_BREAK_MIN = 5  # seconds fs.lease-break-time must give: ~100x the time to hash a slice in memory
 
 
 @functools.lru_cache(maxsize=1)
 def _leases_usable() -> bool:
-    """Linux with file leases on, and a lease break time (the longest a truncation waits for the
-    holder) of at least a second: far above the time to hash one slice."""
-    if not sys.platform.startswith("linux"):
+    """Linux with file leases on, a lease break time (the longest a truncation waits for the
+    holder) of at least :data:`_LEASE_BREAK_MIN` seconds, and the C build (mincore)."""
+    if not sys.platform.startswith("linux") or _etag is None:
         return False
     try:
         with open("/proc/sys/fs/leases-enable") as enabled, open("/proc/sys/fs/lease-break-time") as wait:
-            return enabled.read().strip() == "1" and int(wait.read()) >= 1
+            return enabled.read().strip() == "1" and int(wait.read()) >= _LEASE_BREAK_MIN
     except (OSError, ValueError):
         return False
 
@@ -271,23 +273,29 @@ def _hash_leased(tagger: Any, fd: int, size: int) -> int:
 
     A mapping is read without a copy, but a file truncated under it would kill the process with
     SIGBUS. A read lease (fcntl F_SETLEASE) is granted only while nobody has the file open for
-    writing, and while it is held, an open for writing or a truncate(2) of the file waits (up to
-    fs.lease-break-time, 45 s by default) until the holder lets go. Between slices the lease is
-    polled (F_GETLEASE shows a break in progress); on a break the mapping and the lease are let
-    go at once and the caller reads the rest, which its stat check then judges. The lease is
-    taken on a description of our own (/proc/self/fd), so the caller's keeps its owner and
-    signal; no signal is sent for a break (its owner is cleared; the break signal before that is
-    SIGURG, which is ignored unless a program handles it). Not taken: without leases, on files
-    of another user (unless CAP_LEASE), on filesystems without them (NFS), while any writer has
-    the file open."""
+    writing, and while it is held, an open for writing or a truncate(2) of the file waits until
+    the holder lets go (an open with O_NONBLOCK, as coreutils' truncate does, fails with EAGAIN
+    instead), or until fs.lease-break-time passes. So each slice is hashed only while the lease
+    holds (F_GETLEASE shows a break in progress) and only when all its pages are in memory
+    (mincore): hashing it takes milliseconds, not the seconds a page read from slow storage
+    could, so the lease cannot run out under it. At a break or a page not in memory, the mapping
+    and the lease are let go and the caller reads the rest, which its stat check then judges.
+    The lease is taken on a description of our own (/proc/self/fd), so the caller's keeps its
+    owner and signal; no signal is sent for a break (the owner is cleared; before that the
+    break signal is SIGURG, which is ignored unless a program handles it). Not taken: without
+    leases, on files of another user (unless CAP_LEASE), on filesystems without them (NFS),
+    while any writer has the file open, on anything but a regular file."""
     if not _leases_usable():
         return 0
     try:
-        own = os.open(f"/proc/self/fd/{fd}", os.O_RDONLY | os.O_CLOEXEC)
+        own = os.open(f"/proc/self/fd/{fd}", os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError:
         return 0
     offset = 0
     try:
+        st = os.fstat(own)
+        if not stat.S_ISREG(st.st_mode) or st.st_size < size:
+            return 0
         fcntl.fcntl(own, _F_SETSIG, signal.SIGURG)
         fcntl.fcntl(own, _F_SETLEASE, fcntl.F_RDLCK)
     except OSError:
@@ -295,16 +303,32 @@ def _hash_leased(tagger: Any, fd: int, size: int) -> int:
         return 0
     try:
         fcntl.fcntl(own, fcntl.F_SETOWN, 0)
-        if os.fstat(own).st_size < size:
+        if os.fstat(own).st_size < size:  # truncated before the lease
             return 0
-        with mmap.mmap(own, size, access=mmap.ACCESS_READ) as mapped, memoryview(mapped) as view:
-            while offset < size and fcntl.fcntl(own, _F_GETLEASE) == fcntl.F_RDLCK:
-                end = min(offset + MAPPED_SLICE, size)
-                tagger.update(view[offset:end])
-                offset = end
+        with mmap.mmap(own, size, access=mmap.ACCESS_READ) as mapped:
+            def in_memory(_: int, start: int) -> bool:  # asked one slice ahead, in a reader thread
+                return bool(_etag.resident(mapped, start, min(MAPPED_SLICE, size - start)))
+
+            reader = _reader()
+            ahead: Optional[Future[bool]] = _read_ahead(reader, in_memory, 0, 0)
+            try:
+                while ahead is not None:
+                    end = min(offset + MAPPED_SLICE, size)
+                    resident = ahead.result()
+                    ahead = _read_ahead(reader, in_memory, 0, end) if end < size else None
+                    if not resident or fcntl.fcntl(own, _F_GETLEASE) != fcntl.F_RDLCK:
+                        break
+                    with memoryview(mapped)[offset:end] as chunk:  # released even if the tagger keeps it
+                        tagger.update(chunk)
+                    offset = end
+            finally:
+                if ahead is not None:
+                    ahead.result()  # it holds the mapping: done before the mapping is closed
     finally:
         try:
             fcntl.fcntl(own, _F_SETLEASE, fcntl.F_UNLCK)
+        except OSError:
+            pass  # EAGAIN: the kernel took it back already (the break time ran out)
         finally:
             os.close(own)
     return offset

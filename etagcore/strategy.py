@@ -125,7 +125,6 @@ class HashStrategy(BaseStrategy):
     }
     _HEX_FUNCTION: ClassVar[Any] = None  # a staticmethod: buffer -> hex digest str
     _DIRECT_MIN: ClassVar[int] = DIRECT_MIN  # chunks smaller than this are gathered (see feed.py)
-    _MAPPED_READS: ClassVar[bool] = True  # files hashed from a leased mapping (files._hash_leased): the hashers keep no chunk
     _C_SHA1_BELOW: ClassVar[int] = 0  # SHA-1 only: hex tags of bodies shorter than this come from src_c/sha1.c
 
     def __init__(self, *, encoding: str = "hex", weak: bool | str = False) -> None:

@@ -276,7 +276,7 @@ PyMODINIT_FUNC PyInit__etag(void) {
     m = PyModule_Create(&module);
     if (m != NULL && (PyModule_AddObjectRef(m, "ETagBase", (PyObject *)&etagcore_ETagBaseType) < 0 ||
                       PyModule_AddObjectRef(m, "OneShotTag", (PyObject *)&OneShotTagType) < 0 ||
-                      etagcore_add_stat(m) < 0))
+                      etagcore_add_stat(m) < 0 || etagcore_add_pages(m) < 0))
         Py_CLEAR(m);
     return m;
 }

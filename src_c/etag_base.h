@@ -8,4 +8,6 @@ extern PyTypeObject etagcore_ETagBaseType;
 PyObject *etagcore_make_etag(PyTypeObject *cls, PyObject *opaque, int weak);
 /* Adds stat_tag.c's StatTag and stat_key to module *m*; -1 on error. */
 int etagcore_add_stat(PyObject *m);
+/* Adds pages.c's resident to module *m*; -1 on error. */
+int etagcore_add_pages(PyObject *m);
 #endif

@@ -11,7 +11,6 @@ import etagcore
 from etagcore import ETag, get_strategy
 from etagcore import files
 from etagcore.strategies.sha1 import SHA1Strategy
-from etagcore.strategy import HashStrategy
 from rewriting import rewrite_in_bursts
 
 CONTENT = ["sha1", "blake3", "xxh3-64", "xxh3-128", "xxh64"]
@@ -281,7 +280,8 @@ def test_read_ahead_hashing_gives_the_body_tag(tmp_path, monkeypatch, name, no_r
 
 @pytest.mark.parametrize("mapped", [True, False])
 def test_a_large_file_is_read_ahead_and_tagged_alike(tmp_path, monkeypatch, mapped, no_racy_window):
-    monkeypatch.setattr(HashStrategy, "_MAPPED_READS", mapped)
+    if not mapped:
+        monkeypatch.setattr(files, "_leases_usable", lambda: False)
     body = os.urandom(files.OVERLAP_MIN + 12345)
     path = tmp_path / "big"
     path.write_bytes(body)
@@ -351,7 +351,7 @@ def test_a_writer_breaks_the_lease_and_the_rest_is_read(tmp_path, monkeypatch, n
     """An open for writing during the mapped hashing waits only until the next slice; the rest is
     read, and the tag is still the file's."""
     hashed = _leased_bytes(monkeypatch)
-    monkeypatch.setattr(files, "MAPPED_SLICE", 1 << 20)
+    monkeypatch.setattr(files, "MAPPED_SLICE", 1 << 20)  # many slices: the break is seen after the first
     body = os.urandom(64 << 20)
     path = tmp_path / "big"
     path.write_bytes(body)
@@ -521,3 +521,85 @@ def test_the_c_cache_key_is_the_one_os_stat_gives(tmp_path, no_racy_window):
         files._etag.stat_key(str(path) + "\0", number)
     with pytest.raises(TypeError):
         files._etag.stat_key(path)
+
+
+@LEASES
+def test_a_tagger_raising_mid_file_leaves_no_mapping_and_no_lease(tmp_path, monkeypatch, no_racy_window):
+    """The tagger's error comes out as it was; the slice it kept is released (it cannot reach the
+    mapping once the lease is gone), the mapping closed, and writers are not kept waiting."""
+    monkeypatch.setattr(files, "MAPPED_SLICE", 4 << 20)
+    body = os.urandom(files.OVERLAP_MIN * 3)
+    path = tmp_path / "big"
+    path.write_bytes(body)
+    kept = []
+
+    class KeepsAndBreaks:
+        def update(self, chunk):
+            kept.append(chunk)
+            if len(kept) == 2:
+                raise ValueError("tagger broke")
+
+    strategy = get_strategy("xxh3-128")
+    monkeypatch.setattr(strategy, "_new_for_size", lambda size: KeepsAndBreaks())
+    with open(path, "rb") as f, pytest.raises(ValueError, match="tagger broke"):
+        files.hash_fd(strategy, f.fileno(), len(body))
+    with pytest.raises(ValueError):
+        kept[0][0]  # released: no way into the unmapped pages
+    with open("/proc/self/maps") as maps:
+        assert str(path) not in maps.read()
+    assert _opens_for_writing(path, 5) is not None
+
+
+@LEASES
+def test_pages_not_in_memory_are_read_not_mapped(tmp_path, monkeypatch, no_racy_window):
+    """A page read from storage while the lease is held could outlast it: a file not in memory
+    is read instead."""
+    hashed = _leased_bytes(monkeypatch)
+    body = os.urandom(files.OVERLAP_MIN * 2)
+    path = tmp_path / "big"
+    path.write_bytes(body)
+    with open(path, "rb") as f:
+        os.fsync(f.fileno())
+        os.posix_fadvise(f.fileno(), 0, 0, os.POSIX_FADV_DONTNEED)
+        import mmap
+        with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+            if files._etag.resident(mapped, 0, len(body)):
+                pytest.skip("this filesystem keeps the pages in memory (tmpfs)")
+        assert files.hash_fd(get_strategy("sha1"), f.fileno(), len(body)) == get_strategy("sha1").tag(body)
+    assert hashed[0] < len(body)
+
+
+@LEASES
+def test_a_fifo_given_as_a_large_file_does_not_hang(tmp_path):
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    result = subprocess.run([sys.executable, "-c", f"""
+import os
+from etagcore import files, get_strategy
+fd = os.open({str(fifo)!r}, os.O_RDONLY | os.O_NONBLOCK)
+try:
+    files.hash_fd(get_strategy("sha1"), fd, 16 << 20)
+except OSError as exc:
+    print("refused", exc.errno)
+else:
+    print("tagged")
+"""], capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[0] in ("refused", "tagged")
+
+
+@pytest.mark.skipif(files._etag is None, reason="the C build of etagcore._etag is not in use")
+def test_resident_reads_a_range_of_a_mapping(tmp_path):
+    import mmap
+
+    path = tmp_path / "f"
+    path.write_bytes(b"x" * 10_000)
+    with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+        assert mapped[0] == ord("x")  # touched: in memory
+        assert files._etag.resident(mapped, 0, 10_000) is True
+        assert files._etag.resident(mapped, 5, 0) is True
+        with pytest.raises(ValueError):
+            files._etag.resident(mapped, 9_000, 2_000)
+        with pytest.raises(ValueError):
+            files._etag.resident(mapped, -1, 5)
+    assert files._etag.resident(b"abc", 0, 3) in (True, False)  # not a file mapping: never an error

@@ -44,6 +44,7 @@ class Blake3Strategy(HashStrategy):
     """BLAKE3 of the body; ``bits`` sets the digest length (a prefix of the 256-bit output)."""
 
     name: ClassVar[str] = "blake3"
+    _MAPPED_READS: ClassVar[bool] = True  # large files hashed from a leased mapping (files._hash_leased)
     _DIRECT_MIN: ClassVar[int] = 64 << 10  # blake3 hashes 1 KiB blocks in parallel only in long updates
     OPTIONS: ClassVar[dict[str, str]] = {
         "bits": "digest length, 64 to 256 in steps of 8 (default 128)",
