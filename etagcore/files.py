@@ -3,10 +3,11 @@ stat-keyed digest cache.
 
 Small files are read (``pread``, so a descriptor's offset is never moved) into a reused 1 MiB
 buffer. From :data:`OVERLAP_MIN` bytes on, the built-in hashes read the file from a read-only
-mapping, without a copy, but only under a read lease (:func:`_hash_leased`): a file truncated
-under a mapping would kill the process with SIGBUS, and the lease makes any truncation or open
-for writing wait until it is let go, which happens as soon as one is attempted. Where no lease
-can be had, a reader thread copies the next 4 MiB while the current ones are hashed, so the
+mapping, without a copy, but only under a read lease and only where the pages are in memory
+(:func:`_hash_leased`): a file truncated under a mapping would kill the process with SIGBUS,
+and the lease makes any truncation or open for writing wait until it is let go, which happens
+as soon as one is attempted. Where no lease can be had (or for the rest of a file after a break
+or a page not in memory), a reader thread copies the next 4 MiB while the current ones are hashed, so the
 copy is paid beside the hash, not on top of it (XXH3 hashes faster than the copy: there it is
 the bound).
 
