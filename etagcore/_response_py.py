@@ -36,6 +36,17 @@ async def send_all(send: Callable[[Any], Awaitable[None]], messages: list[Any]) 
         await send(message)
 
 
+def _last_tag(headers: Sequence[tuple[Any, Any]]) -> Any:
+    """The value of the last ETag field in *headers*, or PASS when there is none."""
+    for pair in reversed(headers):
+        if _named(pair, _ETAG_NAMES):
+            return pair[1]
+    return PASS
+
+
+_ETAG_NAMES = frozenset({"etag", b"etag"})
+
+
 class _Ready:
     """Awaits as done at once: what send_message returns when nothing goes out yet. A coroutine
     by collections.abc.Coroutine (send, throw, close), so that asyncio.create_task(send(message))
@@ -136,7 +147,7 @@ class ResponseCore:
         self._length = length
         return BUFFER
 
-    def feed(self, chunk: bytes) -> str:
+    def feed(self, chunk: bytes | bytearray | memoryview) -> str:
         if type(chunk) is not bytes:  # a copy: the app may reuse its buffer once its send returns (readinto)
             chunk = bytes(memoryview(chunk))
         self.chunks.append(chunk)
@@ -144,35 +155,42 @@ class ResponseCore:
         return FLUSH if self.size > self.policy.max_body else BUFFER
 
     def finish(self) -> Any:
+        return self._settle(False)
+
+    def whole(self, status: Any, headers: Sequence[tuple[Any, Any]], body: bytes | bytearray) -> Any:
+        action = self.start(status, headers)
+        if action is not BUFFER:
+            if isinstance(action, _bound["reply"]) and action.passthrough:  # its own tag, rewritten
+                return _last_tag(action.headers)
+            return action
+        if self.feed(body) is FLUSH:
+            return PASS
+        return self._settle(True)
+
+    def _settle(self, whole: bool) -> Any:
+        """finish(); for whole(), the tag's header value in place of a tagged 200's Reply and
+        PASS in place of an untagged one."""
         # read once, as the C core does: the strategy and the precondition functions run Python code
         status, headers, size, length, chunks = self.status, self.headers, self.size, self._length, self.chunks
         reply = _bound["reply"]
         if length is not None and length != size:
-            return reply(status, headers, chunks)  # not the body it says: no tag
+            return PASS if whole else reply(status, headers, chunks)  # not the body it says: no tag
         head = self.method == "HEAD"
         if head and (size == 0) != (length == 0):
-            return reply(status, headers, None)  # no body to tag: GET's tag is unknown
+            return PASS if whole else reply(status, headers, None)  # no body to tag: GET's tag is unknown
         tag = self.policy.strategy.tag(chunks)
         outcome = python_evaluate_preconditions(self.method, self.request, etag=tag, last_modified=self._last_modified)
+        value = tag.header_bytes() if self._binary else str(tag)
+        if whole and outcome is None:
+            return value
         # a new list: the app's header list may be a constant it sends again
-        if self._binary:
-            headers = [*headers, (b"etag", tag.header_bytes())]
-        else:
-            headers = [*headers, ("ETag", str(tag))]
+        headers = [*headers, (b"etag", value) if self._binary else ("ETag", value)]
         if outcome is not None:
             self.headers = headers
             return self._failed(outcome)
         if length is None:
             headers.append((b"content-length", b"%d" % size) if self._binary else ("Content-Length", str(size)))
         return reply(status, headers, None if head else chunks)
-
-    def whole(self, status: Any, headers: Sequence[tuple[Any, Any]], body: bytes) -> Any:
-        action = self.start(status, headers)
-        if action is not BUFFER:
-            return action
-        if self.feed(body) is FLUSH:
-            return PASS
-        return self.finish()
 
     def _failed(self, outcome: int) -> Any:
         """The reply for a failed precondition: 304 with the 200's fields a cache needs, or 412

@@ -9,6 +9,11 @@ An adapter feeds it the response as the app produces it and acts on each answer:
         if conditional.feed(chunk) is FLUSH: ...  # over max_body: send the held start and chunks, stream on
     reply = conditional.finish()                  # the Reply to send: tagged 200, 304, 412, or untagged
 
+An adapter whose framework already holds the whole body and keeps its own response object calls
+``conditional.whole(status, headers, body)`` instead: PASS (send the response as it is), the
+ETag header value to set on it (``bytes`` when *binary*, else ``str``), or the Reply to send
+in its place (a 304 or 412).
+
 Headers are ``(name, value)`` pairs of ``str`` (WSGI) or ``bytes`` (ASGI); replies use the kind
 they were given. The rules, each here once:
 
@@ -157,8 +162,11 @@ class ConditionalResponse(_Branches, _ResponseCore):
       value is neither bytes nor Latin-1 text, is passed through as it is.
     - ``feed(chunk)``: add a body chunk; BUFFER to go on, FLUSH when the body is over max_body.
     - ``finish()``: the whole body has been fed: the Reply to send.
-    - ``whole(status, headers, body)``: for a framework that holds the whole body: PASS (send the
-      response as it is) or the Reply to send instead, as start(), feed() and finish() would decide.
+    - ``whole(status, headers, body)``: for a framework that holds the whole body and keeps its
+      own response object: PASS (send it as it is), the ETag header value to set on it (bytes
+      when *binary*, else str; it replaces the response's own tag when that was rewritten for a
+      Content-Encoding), or the 304/412 Reply to send instead; as start(), feed() and finish()
+      would decide.
     """
 
     __slots__ = ()

@@ -29,7 +29,7 @@ static PyObject *str_get, *str_head;
  * (which only assigns them) costs more than the rest of a reply. NULL: call the class. */
 static PyMemberDef *reply_slots[4];
 static PyObject *str_own_tag, *str_failed, *str_islower, *str_lower, *zero_bytes, *zero_str, *str_strategy, *str_max_body, *str_skip, *str_tag, *str_header_bytes;
-static PyObject *etag_name_bytes, *etag_name_str, *length_name_bytes, *length_name_str;
+static PyObject *etag_name_bytes, *etag_name_str, *length_name_bytes, *length_name_str, *etag_names;
 
 enum { OTHER = 0, GET = 1, HEAD = 2, UNKNOWN = 3 }; /* UNKNOWN: not an exact str, compared when needed */
 
@@ -398,11 +398,99 @@ static int has_upper(PyObject *text) {
     return 0;
 }
 
-/* Whether the pair's name is in *names* (lowercase str and bytes): as is, or lowered. */
-static int named(PyObject *pair, PyObject *names) {
-    PyObject *name = PySequence_GetItem(pair, 0), *answer;
+/* A frozenset of lowercase ASCII names (str and bytes) as C text, for named() without objects.
+ * count -1: a member is not lowercase ASCII str or bytes: only the general path decides. */
+#define MAX_SET_NAMES 32
+typedef struct {
+    int count;
+    const char *data[MAX_SET_NAMES];
+    Py_ssize_t len[MAX_SET_NAMES];
+    char is_bytes[MAX_SET_NAMES];
+} NameSet;
+static NameSet kept_set, dropped_set, etag_set;
+
+/* Fill *set* from *names* (which must stay alive: the texts are its members'). */
+static int name_set(NameSet *set, PyObject *names) {
+    PyObject *iterator = PyObject_GetIter(names), *member;
+    set->count = 0;
+    if (iterator == NULL)
+        return -1;
+    while ((member = PyIter_Next(iterator)) != NULL) {
+        int bytes = PyBytes_CheckExact(member), fits = set->count >= 0 && set->count < MAX_SET_NAMES;
+        if (fits && (bytes || (PyUnicode_CheckExact(member) && PyUnicode_IS_ASCII(member))) && !has_upper(member)) {
+            set->data[set->count] = bytes ? PyBytes_AS_STRING(member) : (const char *)PyUnicode_1BYTE_DATA(member);
+            set->len[set->count] = bytes ? PyBytes_GET_SIZE(member) : PyUnicode_GET_LENGTH(member);
+            set->is_bytes[set->count++] = (char)bytes;
+        } else {
+            set->count = -1;
+        }
+        Py_DECREF(member);
+    }
+    Py_DECREF(iterator);
+    return PyErr_Occurred() ? -1 : 0;
+}
+
+/* Whether a str subclass (multidict's istr) hashes, compares and lowers as str does: then
+ * "name in names or name.lower() in names" is the ASCII comparison below. The last type found
+ * so is remembered with its version tag (which changes when the type is modified). */
+static PyObject *plain_str_type;
+static unsigned int plain_str_version;
+
+static int behaves_as_str(PyTypeObject *type) {
+    if ((PyObject *)type == plain_str_type && type->tp_version_tag == plain_str_version &&
+        PyType_HasFeature(type, Py_TPFLAGS_VALID_VERSION_TAG))
+        return 1;
+    if (type->tp_hash != PyUnicode_Type.tp_hash || type->tp_richcompare != PyUnicode_Type.tp_richcompare ||
+        _PyType_Lookup(type, str_lower) != _PyType_Lookup(&PyUnicode_Type, str_lower) ||
+        _PyType_Lookup(type, str_islower) != _PyType_Lookup(&PyUnicode_Type, str_islower))
+        return 0;
+    if (PyType_HasFeature(type, Py_TPFLAGS_VALID_VERSION_TAG)) {
+        Py_XSETREF(plain_str_type, Py_NewRef((PyObject *)type));
+        plain_str_version = type->tp_version_tag;
+    }
+    return 1;
+}
+
+/* named() without objects: 1 or 0, or -1 when only the general path can tell. */
+static int named_in_set(PyObject *name, const NameSet *set) {
+    const char *data;
+    Py_ssize_t len;
+    int bytes = PyBytes_CheckExact(name);
+    if (set->count < 0)
+        return -1;
+    if (bytes) {
+        data = PyBytes_AS_STRING(name);
+        len = PyBytes_GET_SIZE(name);
+    } else if (PyUnicode_Check(name) && PyUnicode_IS_ASCII(name) &&
+               (PyUnicode_CheckExact(name) || behaves_as_str(Py_TYPE(name)))) {
+        data = (const char *)PyUnicode_1BYTE_DATA(name);
+        len = PyUnicode_GET_LENGTH(name);
+    } else {
+        return -1;
+    }
+    for (int i = 0; i < set->count; i++) {
+        if (set->is_bytes[i] != bytes || set->len[i] != len)
+            continue;
+        Py_ssize_t j = 0;
+        for (; j < len; j++) {
+            char c = data[j];
+            if ((c >= 'A' && c <= 'Z' ? c + 32 : c) != set->data[i][j])
+                break;
+        }
+        if (j == len)
+            return 1;
+    }
+    return 0;
+}
+
+/* Whether the pair's name is in *names* (lowercase str and bytes; *set* its C text): as is, or lowered. */
+static int named(PyObject *pair, PyObject *names, const NameSet *set) {
+    PyObject *name, *answer;
     int found;
-    if (name == NULL)
+    if ((PyTuple_CheckExact(pair) || PyList_CheckExact(pair)) && PySequence_Fast_GET_SIZE(pair) > 0 &&
+        (found = named_in_set(PySequence_Fast_GET_ITEM(pair, 0), set)) >= 0)
+        return found;
+    if ((name = PySequence_GetItem(pair, 0)) == NULL)
         return -1;
     if ((found = PySequence_Contains(names, name)) == 0 && (PyBytes_CheckExact(name) || PyUnicode_CheckExact(name))) {
         int bytes = PyBytes_CheckExact(name);
@@ -459,7 +547,7 @@ static PyObject *core_failed(Core *self, PyObject *outcome) {
     if ((iterator = PyObject_GetIter(self->headers)) == NULL)
         goto done;
     while ((pair = PyIter_Next(iterator)) != NULL) {
-        int inside = named(pair, is_304 ? kept_on_304 : dropped_on_412);
+        int inside = named(pair, is_304 ? kept_on_304 : dropped_on_412, is_304 ? &kept_set : &dropped_set);
         if (inside < 0 || (inside == is_304 && PyList_Append(kept, pair) < 0)) {
             Py_DECREF(pair);
             Py_DECREF(iterator);
@@ -484,8 +572,10 @@ done:
     return result;
 }
 
-PyObject *etagcore_core_finish(Core *self, PyObject *Py_UNUSED(ignored)) {
-    PyObject *status, *headers_now, *chunks, *tag = NULL, *outcome = NULL, *headers = NULL, *pair = NULL, *value;
+/* finish(); for whole() (*whole* set), the tag's header value in place of a tagged 200's Reply
+ * and PASS in place of an untagged one. */
+static PyObject *settle(Core *self, int whole) {
+    PyObject *status, *headers_now, *chunks, *tag = NULL, *outcome = NULL, *headers = NULL, *pair = NULL, *value = NULL;
     PyObject *result = NULL;
     Py_ssize_t size = self->size, length = self->length;
     int head;
@@ -501,11 +591,11 @@ PyObject *etagcore_core_finish(Core *self, PyObject *Py_UNUSED(ignored)) {
     headers_now = Py_NewRef(self->headers);
     chunks = Py_NewRef(self->chunks);
     if (length >= 0 && length != size) {
-        result = make_reply(status, headers_now, chunks); /* not the body it says: no tag */
+        result = whole ? Py_NewRef(PASS) : make_reply(status, headers_now, chunks); /* not the body it says: no tag */
         goto done;
     }
     if (head && (size == 0) != (length == 0)) {
-        result = make_reply(status, headers_now, Py_None); /* no body to tag: GET's tag is unknown */
+        result = whole ? Py_NewRef(PASS) : make_reply(status, headers_now, Py_None); /* GET's tag is unknown */
         goto done;
     }
     {
@@ -525,12 +615,17 @@ PyObject *etagcore_core_finish(Core *self, PyObject *Py_UNUSED(ignored)) {
         if (outcome == NULL)
             goto done;
     }
+    if ((value = self->binary ? PyObject_CallMethodNoArgs(tag, str_header_bytes) : PyObject_Str(tag)) == NULL)
+        goto done;
+    if (whole && outcome == Py_None) {
+        result = Py_NewRef(value);
+        goto done;
+    }
     /* a new list: the app's header list may be a constant it sends again */
     if ((headers = PySequence_List(headers_now)) == NULL)
         goto done;
-    value = self->binary ? PyObject_CallMethodNoArgs(tag, str_header_bytes) : PyObject_Str(tag);
-    pair = value == NULL ? NULL : PyTuple_Pack(2, self->binary ? etag_name_bytes : etag_name_str, value);
-    Py_XDECREF(value);
+    pair = PyTuple_Pack(2, self->binary ? etag_name_bytes : etag_name_str, value);
+    Py_CLEAR(value);
     if (pair == NULL || PyList_Append(headers, pair) < 0)
         goto done;
     Py_CLEAR(pair);
@@ -544,12 +639,13 @@ PyObject *etagcore_core_finish(Core *self, PyObject *Py_UNUSED(ignored)) {
         int len = snprintf(digits, sizeof(digits), "%zd", size);
         value = self->binary ? PyBytes_FromStringAndSize(digits, len) : PyUnicode_DecodeASCII(digits, len, NULL);
         pair = value == NULL ? NULL : PyTuple_Pack(2, self->binary ? length_name_bytes : length_name_str, value);
-        Py_XDECREF(value);
+        Py_CLEAR(value);
         if (pair == NULL || PyList_Append(headers, pair) < 0)
             goto done;
     }
     result = make_reply(status, headers, head ? Py_None : chunks);
 done:
+    Py_XDECREF(value);
     Py_XDECREF(pair);
     Py_XDECREF(headers);
     Py_XDECREF(outcome);
@@ -560,6 +656,31 @@ done:
     return result;
 }
 
+PyObject *etagcore_core_finish(Core *self, PyObject *Py_UNUSED(ignored)) { return settle(self, 0); }
+
+/* The value of the last ETag field of a passthrough Reply (the response's own tag, rewritten by
+ * _own_tag), PASS when it has none. */
+static PyObject *passthrough_tag(PyObject *reply) {
+    PyObject *headers = PyObject_GetAttrString(reply, "headers"), *list, *result = NULL;
+    if (headers == NULL)
+        return NULL;
+    list = PySequence_List(headers);
+    Py_DECREF(headers);
+    if (list == NULL)
+        return NULL;
+    for (Py_ssize_t i = PyList_GET_SIZE(list) - 1; i >= 0; i--) {
+        int found = named(PyList_GET_ITEM(list, i), etag_names, &etag_set);
+        if (found) {
+            result = found < 0 ? NULL : PySequence_GetItem(PyList_GET_ITEM(list, i), 1);
+            Py_DECREF(list);
+            return result;
+        }
+    }
+    result = Py_NewRef(PASS);
+    Py_DECREF(list);
+    return result;
+}
+
 static PyObject *core_whole(Core *self, PyObject *const *args, Py_ssize_t nargs) {
     PyObject *action, *fed;
     if (nargs != 3) {
@@ -567,8 +688,22 @@ static PyObject *core_whole(Core *self, PyObject *const *args, Py_ssize_t nargs)
         return NULL;
     }
     action = etagcore_core_start(self, args, 2);
-    if (action != BUFFER)
+    if (action == NULL || action == PASS)
         return action;
+    if (action != BUFFER) {
+        int passthrough = 0;
+        if (PyType_Check(reply_class) && PyObject_TypeCheck(action, (PyTypeObject *)reply_class)) {
+            PyObject *flag = PyObject_GetAttrString(action, "passthrough");
+            passthrough = flag == NULL ? -1 : PyObject_IsTrue(flag);
+            Py_XDECREF(flag);
+        }
+        if (passthrough) { /* its own tag, rewritten: that tag's value (or an error) */
+            PyObject *value = passthrough < 0 ? NULL : passthrough_tag(action);
+            Py_DECREF(action);
+            return value;
+        }
+        return action;
+    }
     Py_DECREF(action);
     fed = etagcore_core_feed(self, args[2]);
     if (fed == NULL)
@@ -576,7 +711,7 @@ static PyObject *core_whole(Core *self, PyObject *const *args, Py_ssize_t nargs)
     Py_DECREF(fed);
     if (fed == FLUSH)
         return Py_NewRef(PASS);
-    return etagcore_core_finish(self, NULL);
+    return settle(self, 1);
 }
 
 static PyObject *core_get_length(Core *self, void *closure) {
@@ -590,7 +725,7 @@ static PyMethodDef core_methods[] = {
     {"finish", (PyCFunction)etagcore_core_finish, METH_NOARGS, "finish() -> Reply"},
     {"_failed", (PyCFunction)core_failed, METH_O, "_failed(outcome) -> the 304 or 412 Reply"},
     {"whole", (PyCFunction)(void (*)(void))core_whole, METH_FASTCALL,
-     "whole(status, headers, body) -> PASS | Reply"},
+     "whole(status, headers, body) -> PASS | the ETag value to add | Reply"},
     {NULL, NULL, 0, NULL},
 };
 
@@ -635,6 +770,8 @@ static PyObject *bind(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     }
     Py_XSETREF(kept_on_304, Py_NewRef(args[2]));
     Py_XSETREF(dropped_on_412, Py_NewRef(args[3]));
+    if (name_set(&kept_set, kept_on_304) < 0 || name_set(&dropped_set, dropped_on_412) < 0)
+        return NULL;
     Py_XSETREF(etagcore_send_all, Py_NewRef(args[4]));
     static const char *slot_names[4] = {"status", "headers", "body", "passthrough"};
     Py_XSETREF(reply_class, Py_NewRef(args[0]));
@@ -697,10 +834,14 @@ PyMODINIT_FUNC PyInit__response(void) {
     etag_name_str = interned("ETag");
     length_name_bytes = PyBytes_FromString("content-length");
     length_name_str = interned("Content-Length");
+    etag_names = Py_BuildValue("(sy)", "etag", "etag");
+    Py_XSETREF(etag_names, etag_names == NULL ? NULL : PyFrozenSet_New(etag_names));
+    if (etag_names == NULL || name_set(&etag_set, etag_names) < 0)
+        return NULL;
     if (!PASS || !BUFFER || !FLUSH || !REPEATED || !int_200 || !int_304 || !int_412 || !str_islower || !str_get || !str_head || !str_lower ||
         !zero_bytes || !zero_str || !FIELDS || !str_own_tag || !str_failed || !str_strategy ||
         !str_max_body || !str_skip || !str_tag || !str_header_bytes || !etag_name_bytes ||
-        !etag_name_str || !length_name_bytes || !length_name_str)
+        !etag_name_str || !length_name_bytes || !length_name_str || !etag_names)
         return NULL;
     if (etagcore_preconditions_init() < 0 || (m = PyModule_Create(&module)) == NULL)
         return NULL;

@@ -597,3 +597,27 @@ def test_a_file_path_through_a_symlink_and_dotdot_means_what_the_os_says(files: 
     time.sleep(1.1)
     with aiohttp_server(make_app(files, [etag_middleware()])) as c, aiohttp_server(make_app(files, [])) as plain:
         assert c.get("/through-link").content == plain.get("/through-link").content == b"SUB-FILE"
+
+
+@pytest.mark.parametrize("make", [
+    lambda: web.Response(body=b"x", content_type="text/plain"),
+    lambda: web.Response(text="x", status=201),
+    lambda: web.json_response({"a": 1}),
+    lambda: web.Response(body=bytearray(b"x")),
+    lambda: web.Response(),
+    lambda: web.Response(headers={"ETag": '"x"'}),
+])
+def test_the_response_storage_the_middleware_reads_is_what_the_properties_give(make: Any) -> None:
+    """The middleware reads aiohttp's storage behind Response.body/status/headers/compression
+    and the cookie jar without the public properties (which cost more than a tag): this fails
+    if an aiohttp release moves them."""
+    response = make()
+    for _ in range(2):
+        assert response._body is response.body
+        assert response._status == response.status
+        assert response._headers is response.headers
+        assert response._compression is response.compression
+        assert response._cookies is None or response._cookies is response.cookies
+        response.enable_compression()
+        response.set_cookie("a", "1")
+    assert response._cookies is response.cookies and response._cookies

@@ -78,7 +78,12 @@ def test_misuse_and_python_callbacks_never_crash_the_core(core):
     strategy = Reinit()
     victim = cls(response.Policy(strategy, 1 << 20), "GET", [])
     strategy.target = victim
-    assert victim.whole(200, [], b"body").status == 200  # the status it started with
+    assert victim.whole(200, [], b"body") == str(get_strategy("sha1").tag(b"body"))  # the body it started with
+    victim = cls(response.Policy(strategy, 1 << 20), "GET", [])
+    strategy.target = victim
+    victim.start(200, [])
+    victim.feed(b"body")
+    assert victim.finish().status == 200  # the status it started with
 
 
 @pytest.mark.parametrize("core", [C.ResponseCore, _response_py.ResponseCore], ids=["C", "Python"])

@@ -57,7 +57,7 @@ from ..conditional import evaluate_preconditions
 from ..errors import ConfigError
 from ..etag import ETag
 from ..registry import StrategySpec, get_strategy
-from ..response import DROPPED_ON_412, KEPT_ON_304, ConditionalResponse, Policy, Reply
+from ..response import DROPPED_ON_412, KEPT_ON_304, PASS, ConditionalResponse, Policy, Reply
 from ..response import checked_validator as _checked
 from ..static import StaticSite
 from ..static.site import FileBody, FileChanged
@@ -95,13 +95,12 @@ def etag_middleware(strategy: StrategySpec = None, max_body: Optional[int] = Non
     @web.middleware
     async def etag(request: web.Request, handler: Handler) -> web.StreamResponse:
         response = await handler(request)
-        method = request.method
-        if method != "GET" and method != "HEAD":
-            return response
         if isinstance(response, web.Response):
-            return _tag_body(policy, request, method, response)
+            return _tag_body(policy, request, response)
         if isinstance(response, web.FileResponse):
-            return await files.respond(request, method, response)
+            method = request.method
+            if method == "GET" or method == "HEAD":
+                return await files.respond(request, method, response)
         return response  # a stream: never buffered, never delayed
 
     return etag
@@ -109,39 +108,38 @@ def etag_middleware(strategy: StrategySpec = None, max_body: Optional[int] = Non
 
 # -- web.Response: the sans-IO core -----------------------------------------------------------------
 
-def _tag_body(policy: Policy, request: web.Request, method: str, response: web.Response) -> web.StreamResponse:
-    body = response.body
+def _tag_body(policy: Policy, request: web.Request, response: web.Response) -> web.StreamResponse:
+    # aiohttp's storage behind the public properties (body, status, headers, compression, cookies),
+    # read directly: on every request those properties cost more than the tag itself.
+    # tests/test_integration_aiohttp.py checks that they still are the properties' values.
+    body = response._body
     if body is None:
         body = b""
     elif not isinstance(body, (bytes, bytearray)):
         return response  # a payload object streams when sent: not ours to read
-    if response.prepared or response.compression:
+    if response._compression or response.prepared:
         return response
-    conditional = ConditionalResponse(policy, method, request.raw_headers)
-    headers: Any = response.headers.items()
-    jar = response._cookies  # read without creating one (the public property makes a jar)
+    headers: Any = response._headers.items()
+    jar = response._cookies  # without the public property, which makes a jar
     if jar:  # the core decides which fields a 304/412 keeps, Set-Cookie included
         headers = [*headers, *(("Set-Cookie", morsel.output(header="")[1:]) for morsel in jar.values())]
-    action = conditional.whole(response.status, headers, body)  # type: ignore[arg-type]  # bytearray too
-    return _translate(response, action, bool(jar)) if isinstance(action, Reply) else response
+    action = ConditionalResponse(policy, request.method, request.raw_headers).whole(response._status, headers, body)
+    if type(action) is str:
+        if action is not PASS:
+            response._headers["ETag"] = action
+        return response
+    return _translate(response, action, bool(jar))
 
 
 def _translate(response: web.Response, reply: Reply, cookies: bool) -> web.StreamResponse:
-    """The core's reply as an aiohttp response: the handler's own with the tag the core chose, or
-    a 304/412 with exactly the core's fields (aiohttp adds Date and Server, and Content-Length
-    where a body may follow)."""
-    if reply.status == response.status:
-        for name, value in reversed(reply.headers):  # the core's validator, appended last as "ETag"
-            if name == "ETag":
-                response.headers["ETag"] = value
-                break
-        return response
+    """The core's 304/412 as an aiohttp response with exactly the core's fields (aiohttp adds
+    Date and Server, and Content-Length where a body may follow)."""
     if cookies:  # the core chose among the cookie lines: a fresh response, without the jar
         return web.Response(status=reply.status, headers=CIMultiDict(reply.headers))
     status = reply.status  # the handler's response made over: cheaper than a new one
     response.set_status(status, _REASONS.get(status) or HTTPStatus(status).phrase)  # no enum lookup per 304
     response.body = None
-    headers = response.headers
+    headers = response._headers
     headers.clear()
     headers.extend(reply.headers)
     return response

@@ -118,6 +118,13 @@ def _set_headers(response: HttpResponseBase, pairs: Pairs,
         headers[name] = value
 
 
+def _set_tag(response: HttpResponseBase, value: str, store: Optional[dict[str, tuple[str, str]]] = None) -> None:
+    if store is not None:
+        store["etag"] = ("ETag", value)
+    else:
+        response.headers["ETag"] = value
+
+
 def _apply(response: HttpResponseBase, reply: Reply,
            store: Optional[dict[str, tuple[str, str]]] = None) -> HttpResponseBase:
     """The core's Reply as a Django response: the same object with the core's tag (its framing,
@@ -125,10 +132,7 @@ def _apply(response: HttpResponseBase, reply: Reply,
     if reply.status == response.status_code:
         for name, value in reversed(reply.headers):  # the core's tag, appended last as "ETag"
             if name == "ETag":
-                if store is not None:
-                    store["etag"] = (name, value)
-                else:
-                    response.headers["ETag"] = value
+                _set_tag(response, value, store)
                 break
         return response
     if not response.streaming:
@@ -218,7 +222,11 @@ class ConditionalGetMiddleware:
         body = container[0] if type(container) is list and len(container) == 1 and type(container[0]) is bytes \
             else response.content
         action = ConditionalResponse(self.policy, method, request.META).whole(response.status_code, headers, body)
-        return response if action is PASS else _apply(response, action, store)  # type: ignore[arg-type]
+        if type(action) is str:
+            if action is not PASS:
+                _set_tag(response, action, store)
+            return response
+        return _apply(response, action, store)
 
     def _unread(self, request: HttpRequest, response: HttpResponseBase, headers: Pairs,
                 store: Optional[dict[str, tuple[str, str]]]) -> HttpResponseBase:

@@ -123,7 +123,11 @@ def _responder(policy: Policy) -> Callable[[flask.Response], flask.Response]:
         headers = list(response.headers)
         if len(body) == 1 and type(body[0]) is bytes:  # what Response.set_data() makes
             action = conditional.whole(response.status_code, headers, body[0])
-            return _write(response, action) if isinstance(action, Reply) else response
+            if type(action) is str:
+                if action is not PASS:
+                    response.headers["ETag"] = action
+                return response
+            return _write(response, action)
         action = conditional.start(response.status_code, headers)
         if action is PASS:
             return response
