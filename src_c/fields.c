@@ -40,6 +40,7 @@ typedef struct {
     Py_ssize_t count;
     const char *data[MAX_NAMES];
     Py_ssize_t len[MAX_NAMES];
+    unsigned long long lengths; /* bit n: a wanted name is n bytes long (n < 64) */
 } Wanted;
 
 /* Record *value* under field *index*: the value itself, or once the field repeats a list of its
@@ -73,13 +74,19 @@ static int record(PyObject *found, Py_ssize_t index, PyObject *value, unsigned *
 static int consider(const Wanted *wanted, PyObject *name, PyObject *value, PyObject **found, PyObject *repeated,
                     unsigned *owned) {
     Py_ssize_t len, i;
-    const char *key = name_bytes(name, &len);
-    if (key == NULL) {
-        if (PyBytes_Check(name) || PyUnicode_Check(name))
-            return 0; /* a non-ASCII str name is none of ours */
+    const char *key;
+    if (PyBytes_Check(name)) {
+        len = PyBytes_GET_SIZE(name);
+    } else if (PyUnicode_Check(name)) {
+        len = PyUnicode_GET_LENGTH(name);
+    } else {
         PyErr_Format(PyExc_TypeError, "header names must be str or bytes, not %.100s", Py_TYPE(name)->tp_name);
         return -1;
     }
+    if (len >= 64 || !((wanted->lengths >> len) & 1))
+        return 0; /* no wanted name this long: most headers end here */
+    if ((key = name_bytes(name, &len)) == NULL)
+        return 0; /* a non-ASCII str name is none of ours */
     for (i = 0; i < wanted->count; i++) {
         if (wanted->len[i] != len || !same_name(key, wanted->data[i], len))
             continue;
@@ -130,6 +137,7 @@ static PyObject *pick(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     if (nargs == 3 && args[2] != Py_None)
         repeated = args[2];
     wanted.count = PyTuple_GET_SIZE(names);
+    wanted.lengths = 0;
     if (wanted.count > MAX_NAMES) {
         PyErr_SetString(PyExc_ValueError, "pick: too many names");
         return NULL;
@@ -142,6 +150,11 @@ static PyObject *pick(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         }
         wanted.data[i] = PyBytes_AS_STRING(want);
         wanted.len[i] = PyBytes_GET_SIZE(want);
+        if (wanted.len[i] >= 64) {
+            PyErr_SetString(PyExc_ValueError, "pick: names must be shorter than 64 bytes");
+            return NULL;
+        }
+        wanted.lengths |= 1ull << wanted.len[i];
     }
     if (PyDict_CheckExact(headers)) { /* exact: a subclass may read differently (items()) */
         Py_ssize_t pos = 0;

@@ -183,7 +183,7 @@ PyObject *etagcore_evaluate(PyObject *method, PyObject *headers, PyObject *etag,
     }
     if (present && is_get_or_head(method) && revalidates(fields, etag)) {
         Py_DECREF(fields);
-        return PyLong_FromLong(304);
+        return Py_NewRef(etagcore_int_304);
     }
     PyObject *args[5] = {method, fields, etag, last_modified, exists};
     outcome = PyObject_Vectorcall(decide, args, 5, NULL);
@@ -280,7 +280,10 @@ PyMethodDef etagcore_precondition_functions[] = {
     {NULL, NULL, 0, NULL},
 };
 
+PyObject *etagcore_int_304;
+
 int etagcore_preconditions_init(void) {
+    etagcore_int_304 = PyLong_FromLong(304);
     str_wsgi_version = PyUnicode_InternFromString("wsgi.version");
     str_request_method = PyUnicode_InternFromString("REQUEST_METHOD");
     str_as_list = PyUnicode_InternFromString("_as_list");
@@ -290,7 +293,7 @@ int etagcore_preconditions_init(void) {
     str_head = PyUnicode_InternFromString("HEAD");
     canonical_names = Py_BuildValue("(ssss)", "If-Match", "If-None-Match", "If-Modified-Since", "If-Unmodified-Since");
     if (!str_wsgi_version || !str_request_method || !str_as_list || !str_raw || !str_header_bytes || !str_get ||
-        !str_head || !canonical_names)
+        !str_head || !canonical_names || !etagcore_int_304)
         return -1;
     return 0;
 }

@@ -22,7 +22,8 @@
 #define LONGEST_LENGTH 18 /* significant digits of a Content-Length read; more is over any max_body */
 
 PyObject *PASS, *BUFFER, *FLUSH, *etagcore_send_all;
-static PyObject *REPEATED, *FIELDS, *int_200, *int_304, *int_412;
+static PyObject *REPEATED, *FIELDS, *int_200, *int_412;
+#define int_304 etagcore_int_304
 static PyObject *reply_class, *pick, *kept_on_304, *dropped_on_412; /* bind() */
 static PyObject *str_get, *str_head;
 /* The Reply dataclass's slots (status, headers, body, passthrough): set directly, its __init__
@@ -535,7 +536,7 @@ static int named(PyObject *pair, PyObject *names, const NameSet *set) {
  * validators, caching and content fields, Content-Length 0. */
 static PyObject *core_failed(Core *self, PyObject *outcome) {
     PyObject *iterator, *pair, *kept, *result = NULL;
-    int is_304 = PyObject_RichCompareBool(outcome, int_304, Py_EQ);
+    int is_304 = outcome == int_304 ? 1 : PyObject_RichCompareBool(outcome, int_304, Py_EQ);
     if (is_304 < 0 || not_bound() < 0)
         return NULL;
     if (self->headers == NULL) {
@@ -544,6 +545,21 @@ static PyObject *core_failed(Core *self, PyObject *outcome) {
     }
     if ((kept = PyList_New(0)) == NULL)
         return NULL;
+    if (PyList_CheckExact(self->headers)) { /* what finish() gives: by index, each pair held */
+        PyObject *headers = Py_NewRef(self->headers);
+        for (Py_ssize_t i = 0; i < PyList_GET_SIZE(headers); i++) {
+            pair = Py_NewRef(PyList_GET_ITEM(headers, i));
+            int inside = named(pair, is_304 ? kept_on_304 : dropped_on_412, is_304 ? &kept_set : &dropped_set);
+            int failed = inside < 0 || (inside == is_304 && PyList_Append(kept, pair) < 0);
+            Py_DECREF(pair);
+            if (failed) {
+                Py_DECREF(headers);
+                goto done;
+            }
+        }
+        Py_DECREF(headers);
+        goto collected;
+    }
     if ((iterator = PyObject_GetIter(self->headers)) == NULL)
         goto done;
     while ((pair = PyIter_Next(iterator)) != NULL) {
@@ -558,6 +574,7 @@ static PyObject *core_failed(Core *self, PyObject *outcome) {
     Py_DECREF(iterator);
     if (PyErr_Occurred())
         goto done;
+collected:
     if (!is_304) {
         PyObject *length = self->binary ? PyTuple_Pack(2, length_name_bytes, zero_bytes)
                                         : PyTuple_Pack(2, length_name_str, zero_str);
@@ -813,7 +830,6 @@ PyMODINIT_FUNC PyInit__response(void) {
     FLUSH = interned("flush");
     REPEATED = PyObject_CallNoArgs((PyObject *)&PyBaseObject_Type);
     int_200 = PyLong_FromLong(200);
-    int_304 = PyLong_FromLong(304);
     int_412 = PyLong_FromLong(412);
     str_islower = interned("islower");
     str_get = interned("GET");
@@ -838,7 +854,7 @@ PyMODINIT_FUNC PyInit__response(void) {
     Py_XSETREF(etag_names, etag_names == NULL ? NULL : PyFrozenSet_New(etag_names));
     if (etag_names == NULL || name_set(&etag_set, etag_names) < 0)
         return NULL;
-    if (!PASS || !BUFFER || !FLUSH || !REPEATED || !int_200 || !int_304 || !int_412 || !str_islower || !str_get || !str_head || !str_lower ||
+    if (!PASS || !BUFFER || !FLUSH || !REPEATED || !int_200 || !int_412 || !str_islower || !str_get || !str_head || !str_lower ||
         !zero_bytes || !zero_str || !FIELDS || !str_own_tag || !str_failed || !str_strategy ||
         !str_max_body || !str_skip || !str_tag || !str_header_bytes || !etag_name_bytes ||
         !etag_name_str || !length_name_bytes || !length_name_str || !etag_names)

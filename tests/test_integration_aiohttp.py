@@ -608,7 +608,7 @@ def test_a_file_path_through_a_symlink_and_dotdot_means_what_the_os_says(files: 
     lambda: web.Response(headers={"ETag": '"x"'}),
 ])
 def test_the_response_storage_the_middleware_reads_is_what_the_properties_give(make: Any) -> None:
-    """The middleware reads aiohttp's storage behind Response.body/status/headers/compression
+    """The middleware uses aiohttp's storage behind Response.body/status/reason/headers/compression
     and the cookie jar without the public properties (which cost more than a tag): this fails
     if an aiohttp release moves them."""
     response = make()
@@ -621,3 +621,6 @@ def test_the_response_storage_the_middleware_reads_is_what_the_properties_give(m
         response.enable_compression()
         response.set_cookie("a", "1")
     assert response._cookies is response.cookies and response._cookies
+    response._status, response._reason = 304, "Not Modified"  # what set_status() stores
+    response._headers = headers = web.Response()._headers
+    assert (response.status, response.reason, response.headers) == (304, "Not Modified", headers)

@@ -95,8 +95,27 @@ def etag_middleware(strategy: StrategySpec = None, max_body: Optional[int] = Non
     @web.middleware
     async def etag(request: web.Request, handler: Handler) -> web.StreamResponse:
         response = await handler(request)
-        if isinstance(response, web.Response):
-            return _tag_body(policy, request, response)
+        if isinstance(response, web.Response):  # the sans-IO core decides, here in line (hot path)
+            # aiohttp's storage behind the public properties (body, status, headers, compression,
+            # cookies), used directly: on every request those properties cost more than the tag
+            # itself. tests/test_integration_aiohttp.py checks that they still are what they give.
+            body = response._body
+            if body is None:
+                body = b""
+            elif not isinstance(body, (bytes, bytearray)):
+                return response  # a payload object streams when sent: not ours to read
+            if response._compression or response.prepared:
+                return response
+            headers: Any = response._headers.items()
+            jar = response._cookies  # without the public property, which makes a jar
+            if jar:  # the core decides which fields a 304/412 keeps, Set-Cookie included
+                headers = [*headers, *(("Set-Cookie", morsel.output(header="")[1:]) for morsel in jar.values())]
+            action = ConditionalResponse(policy, request.method, request.raw_headers).whole(response._status, headers, body)
+            if type(action) is not str:
+                return _translate(response, action, bool(jar))
+            if action is not PASS:
+                response._headers["ETag"] = action
+            return response
         if isinstance(response, web.FileResponse):
             method = request.method
             if method == "GET" or method == "HEAD":
@@ -106,42 +125,19 @@ def etag_middleware(strategy: StrategySpec = None, max_body: Optional[int] = Non
     return etag
 
 
-# -- web.Response: the sans-IO core -----------------------------------------------------------------
-
-def _tag_body(policy: Policy, request: web.Request, response: web.Response) -> web.StreamResponse:
-    # aiohttp's storage behind the public properties (body, status, headers, compression, cookies),
-    # read directly: on every request those properties cost more than the tag itself.
-    # tests/test_integration_aiohttp.py checks that they still are the properties' values.
-    body = response._body
-    if body is None:
-        body = b""
-    elif not isinstance(body, (bytes, bytearray)):
-        return response  # a payload object streams when sent: not ours to read
-    if response._compression or response.prepared:
-        return response
-    headers: Any = response._headers.items()
-    jar = response._cookies  # without the public property, which makes a jar
-    if jar:  # the core decides which fields a 304/412 keeps, Set-Cookie included
-        headers = [*headers, *(("Set-Cookie", morsel.output(header="")[1:]) for morsel in jar.values())]
-    action = ConditionalResponse(policy, request.method, request.raw_headers).whole(response._status, headers, body)
-    if type(action) is str:
-        if action is not PASS:
-            response._headers["ETag"] = action
-        return response
-    return _translate(response, action, bool(jar))
-
+# -- web.Response: the core's 304/412 ----------------------------------------------------------------
 
 def _translate(response: web.Response, reply: Reply, cookies: bool) -> web.StreamResponse:
     """The core's 304/412 as an aiohttp response with exactly the core's fields (aiohttp adds
     Date and Server, and Content-Length where a body may follow)."""
     if cookies:  # the core chose among the cookie lines: a fresh response, without the jar
         return web.Response(status=reply.status, headers=CIMultiDict(reply.headers))
-    status = reply.status  # the handler's response made over: cheaper than a new one
-    response.set_status(status, _REASONS.get(status) or HTTPStatus(status).phrase)  # no enum lookup per 304
+    # The handler's response made over (cheaper than a new one), through the storage behind
+    # set_status() and headers: it is not prepared (checked above), the reason is a constant.
+    status = reply.status
+    response._status, response._reason = status, _REASONS.get(status) or HTTPStatus(status).phrase
     response.body = None
-    headers = response._headers
-    headers.clear()
-    headers.extend(reply.headers)
+    response._headers = CIMultiDict(reply.headers)
     return response
 
 
