@@ -555,3 +555,12 @@ def test_whole_gives_the_tag_to_add_or_the_reply_to_send():
     assert rewritten == 'W/"v1-gzip"'
     reply = ConditionalResponse(POLICY, "GET", {"If-None-Match": TAG}).whole(200, [("Vary", "Accept")], BODY)
     assert (reply.status, reply.headers, reply.body) == (304, [("Vary", "Accept"), ("ETag", TAG)], None)
+
+
+def test_readme_whole_example():
+    scope: dict = {}
+    exec(example("core-whole"), scope)
+    assert scope["etag"] == str(get_strategy("xxh3-128").tag(b"<p>hi"))
+    request = {"If-None-Match": scope["etag"]}
+    reply = ConditionalResponse(scope["policy"], "GET", request).whole(200, [("Content-Type", "text/html")], b"<p>hi")
+    assert (reply.status, reply.headers) == (304, [("ETag", scope["etag"])])
