@@ -344,6 +344,10 @@ PyObject *etagcore_core_feed(Core *self, PyObject *chunk) {
         if (PyList_Append(self->chunks, chunk) < 0)
             return NULL;
     } else { /* a copy: the app may reuse its buffer once its send returns (readinto) */
+        if (!PyObject_CheckBuffer(chunk)) {
+            PyErr_Format(PyExc_TypeError, "a body chunk must be a bytes-like object, not %.100s", Py_TYPE(chunk)->tp_name);
+            return NULL;
+        }
         PyObject *copy = PyBytes_FromObject(chunk);
         if (copy == NULL)
             return NULL;
@@ -431,7 +435,8 @@ static int name_set(NameSet *set, PyObject *names) {
     return PyErr_Occurred() ? -1 : 0;
 }
 
-/* Whether a str subclass (multidict's istr) hashes, compares and lowers as str does: then
+/* Whether a str subclass (multidict's istr) hashes, compares and lowers as str does (no
+ * instance dict, no attribute hook, str's lower and islower): then
  * "name in names or name.lower() in names" is the ASCII comparison below. The last type found
  * so is remembered with its version tag (which changes when the type is modified). */
 static PyObject *plain_str_type;
@@ -442,6 +447,7 @@ static int behaves_as_str(PyTypeObject *type) {
         PyType_HasFeature(type, Py_TPFLAGS_VALID_VERSION_TAG))
         return 1;
     if (type->tp_hash != PyUnicode_Type.tp_hash || type->tp_richcompare != PyUnicode_Type.tp_richcompare ||
+        type->tp_getattro != PyUnicode_Type.tp_getattro || type->tp_dictoffset != 0 || /* no instance lower */
         _PyType_Lookup(type, str_lower) != _PyType_Lookup(&PyUnicode_Type, str_lower) ||
         _PyType_Lookup(type, str_islower) != _PyType_Lookup(&PyUnicode_Type, str_islower))
         return 0;

@@ -92,3 +92,11 @@ def test_c_and_python_agree(pairs, as_dict, repeated):
         pytest.skip("C field reader not built")
     headers = dict(pairs) if as_dict else pairs
     assert _fields_c.pick(headers, NAMES, repeated) == _fields_py.pick(headers, NAMES, repeated)
+
+
+@pytest.mark.parametrize("length", [62, 63, 64, 65, 200])
+def test_names_of_any_length(pick, length):
+    name = b"x-" + b"a" * (length - 2)
+    headers = [(name.upper(), b"1"), (b"x-" + b"b" * (length - 2), b"2"), (b"etag", b"3")]
+    assert pick(headers, (name, b"etag")) == [b"1", b"3"]
+    assert pick(headers, (b"x-" + b"c" * (length - 2),)) is None

@@ -624,3 +624,34 @@ def test_the_response_storage_the_middleware_reads_is_what_the_properties_give(m
     response._status, response._reason = 304, "Not Modified"  # what set_status() stores
     response._headers = headers = web.Response()._headers
     assert (response.status, response.reason, response.headers) == (304, "Not Modified", headers)
+
+
+async def chunked(request: web.Request) -> web.StreamResponse:
+    response = web.Response(body=b"hello", headers={"Cache-Control": "max-age=60"})
+    response.enable_chunked_encoding()
+    return response
+
+
+@pytest.mark.parametrize("condition, status", [('If-Match: "x"', 412), ('If-None-Match: "{tag}"', 304)])
+def test_a_chunked_response_answered_304_or_412_has_one_framing(condition: str, status: int) -> None:
+    """A handler's chunked encoding does not follow it into the 304/412 (a 412 with both
+    Transfer-Encoding and Content-Length: 0 is what request smuggling feeds on)."""
+    import socket
+
+    app = web.Application(middlewares=[etag_middleware()])
+    app.router.add_get("/", chunked)
+    with aiohttp_server(app) as client:
+        port = client.base_url.port
+        tag = client.get("/").headers["ETag"]
+        with socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT) as sock:
+            request = f"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n{condition.format(tag=tag[1:-1])}\r\n\r\n"
+            sock.sendall(request.encode())
+            answer = b""
+            while chunk := sock.recv(65536):
+                answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").lower().split("\r\n")
+    assert lines[0].startswith(f"http/1.1 {status}") and body == b""
+    assert not any(line.startswith("transfer-encoding") for line in lines)
+    assert ("content-length: 0" in lines) == (status == 412)
+    assert ("cache-control: max-age=60" in lines) == (status == 304)

@@ -109,3 +109,41 @@ def test_a_policy_needs_a_byte_count(max_body):
 
     with pytest.raises(ConfigError, match="max_body"):
         response.Policy(get_strategy("sha1"), max_body)
+
+
+class _LowerByAttributeHook(str):
+    def __getattribute__(self, name):
+        return (lambda: "vary") if name == "lower" else str.__getattribute__(self, name)
+
+
+class _PlainSubclass(str):
+    pass
+
+
+def _lowered_by_instance(text):
+    name = _PlainSubclass(text)
+    name.lower = lambda: "vary"
+    return name
+
+
+@pytest.mark.parametrize("make_name", [_LowerByAttributeHook, _lowered_by_instance, _PlainSubclass, str],
+                         ids=["hook", "instance", "plain", "str"])
+@pytest.mark.parametrize("request_headers", [{"If-None-Match": '"a"'}, {"If-Match": '"b"'}])
+def test_304_and_412_fields_as_the_names_themselves_lower(make_name, request_headers):
+    """A str subclass whose lower() comes from an attribute hook or from the instance is asked,
+    as the Python twin asks it; istr-like subclasses take the C comparison: both alike."""
+    from etagcore import get_strategy
+    policy = response.Policy(get_strategy("sha1"), 1 << 20)
+    headers = [(make_name("X-Thing"), "1"), ("Cache-Control", "max-age=1"), ("ETag", '"a"')]
+    replies = [_response(core)(policy, "GET", request_headers).whole(200, headers, b"body")
+               for core in (C.ResponseCore, _response_py.ResponseCore)]
+    assert [(r.status, [(str(n), v) for n, v in r.headers]) for r in replies][0] == \
+        [(r.status, [(str(n), v) for n, v in r.headers]) for r in replies][1]
+
+
+@pytest.mark.parametrize("core", [C.ResponseCore, _response_py.ResponseCore], ids=["C", "Python"])
+def test_a_chunk_must_be_bytes_like(core):
+    from etagcore import get_strategy
+    conditional = _response(core)(response.Policy(get_strategy("sha1"), 1 << 20), "GET", [])
+    with pytest.raises(TypeError):
+        conditional.whole(200, [], [104, 105])

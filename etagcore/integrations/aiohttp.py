@@ -130,7 +130,9 @@ def etag_middleware(strategy: StrategySpec = None, max_body: Optional[int] = Non
 def _translate(response: web.Response, reply: Reply, cookies: bool) -> web.StreamResponse:
     """The core's 304/412 as an aiohttp response with exactly the core's fields (aiohttp adds
     Date and Server, and Content-Length where a body may follow)."""
-    if cookies:  # the core chose among the cookie lines: a fresh response, without the jar
+    if cookies or response.chunked:
+        # a fresh response: without the jar (the core chose among the cookie lines), or without
+        # chunked framing (Transfer-Encoding beside the 412's Content-Length: 0)
         return web.Response(status=reply.status, headers=CIMultiDict(reply.headers))
     # The handler's response made over (cheaper than a new one), through the storage behind
     # set_status() and headers: it is not prepared (checked above), the reason is a constant.
