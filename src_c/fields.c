@@ -11,6 +11,8 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
+#include "ascii.h"
+
 #define MAX_NAMES 16
 
 /* The name's bytes when it is bytes or an ASCII str; NULL (no error) for anything else. */
@@ -24,18 +26,6 @@ static const char *name_bytes(PyObject *name, Py_ssize_t *len) {
         return (const char *)PyUnicode_1BYTE_DATA(name);
     }
     return NULL;
-}
-
-/* ASCII case-insensitive equality of *key* with the lowercase *want*, both *len* bytes long. */
-static int same_name(const char *key, const char *want, Py_ssize_t len) {
-    for (Py_ssize_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)key[i];
-        if (c >= 'A' && c <= 'Z')
-            c += 'a' - 'A';
-        if (c != (unsigned char)want[i])
-            return 0;
-    }
-    return 1;
 }
 
 typedef struct {
@@ -90,7 +80,7 @@ static int consider(const Wanted *wanted, PyObject *name, PyObject *value, PyObj
     if ((key = name_bytes(name, &len)) == NULL)
         return 0; /* a non-ASCII str name is none of ours */
     for (i = 0; i < wanted->count; i++) {
-        if (wanted->len[i] != len || !same_name(key, wanted->data[i], len))
+        if (wanted->len[i] != len || !etagcore_same_name(key, wanted->data[i], len))
             continue;
         if (*found == NULL) {
             *found = PyList_New(wanted->count);

@@ -12,6 +12,7 @@
 #include <Python.h>
 #include <structmember.h>
 
+#include "ascii.h"
 #include "preconditions.h"
 #include "response.h"
 
@@ -475,18 +476,9 @@ static int named_in_set(PyObject *name, const NameSet *set) {
     } else {
         return -1;
     }
-    for (int i = 0; i < set->count; i++) {
-        if (set->is_bytes[i] != bytes || set->len[i] != len)
-            continue;
-        Py_ssize_t j = 0;
-        for (; j < len; j++) {
-            char c = data[j];
-            if ((c >= 'A' && c <= 'Z' ? c + 32 : c) != set->data[i][j])
-                break;
-        }
-        if (j == len)
+    for (int i = 0; i < set->count; i++)
+        if (set->is_bytes[i] == bytes && set->len[i] == len && etagcore_same_name(data, set->data[i], len))
             return 1;
-    }
     return 0;
 }
 
@@ -499,28 +491,7 @@ static int named(PyObject *pair, PyObject *names, const NameSet *set) {
         return found;
     if ((name = PySequence_GetItem(pair, 0)) == NULL)
         return -1;
-    if ((found = PySequence_Contains(names, name)) == 0 && (PyBytes_CheckExact(name) || PyUnicode_CheckExact(name))) {
-        int bytes = PyBytes_CheckExact(name);
-        if (!has_upper(name)) {
-            Py_DECREF(name);
-            return 0; /* lowering changes nothing: not in names */
-        }
-        if (bytes || PyUnicode_IS_ASCII(name)) { /* name.lower() in names, lowered here */
-            const char *data = bytes ? PyBytes_AS_STRING(name) : (const char *)PyUnicode_1BYTE_DATA(name);
-            Py_ssize_t len = bytes ? PyBytes_GET_SIZE(name) : PyUnicode_GET_LENGTH(name);
-            char lowered_text[64];
-            if (len <= (Py_ssize_t)sizeof(lowered_text)) {
-                for (Py_ssize_t i = 0; i < len; i++)
-                    lowered_text[i] = (char)(data[i] >= 'A' && data[i] <= 'Z' ? data[i] + 32 : data[i]);
-                PyObject *lowered = bytes ? PyBytes_FromStringAndSize(lowered_text, len)
-                                          : PyUnicode_DecodeASCII(lowered_text, len, NULL);
-                found = lowered == NULL ? -1 : PySequence_Contains(names, lowered);
-                Py_XDECREF(lowered);
-                Py_DECREF(name);
-                return found;
-            }
-        }
-    }
+    found = PySequence_Contains(names, name); /* a name the C text cannot judge: asked as Python does */
     if (found == 0 && (answer = PyObject_CallMethodNoArgs(name, str_islower))) {
         found = PyObject_IsTrue(answer);
         Py_DECREF(answer);
@@ -541,7 +512,7 @@ static int named(PyObject *pair, PyObject *names, const NameSet *set) {
 /* The reply for a failed precondition: 304 with the 200's fields a cache needs, or 412 without
  * validators, caching and content fields, Content-Length 0. */
 static PyObject *core_failed(Core *self, PyObject *outcome) {
-    PyObject *iterator, *pair, *kept, *result = NULL;
+    PyObject *headers, *kept, *result = NULL;
     int is_304 = outcome == int_304 ? 1 : PyObject_RichCompareBool(outcome, int_304, Py_EQ);
     if (is_304 < 0 || not_bound() < 0)
         return NULL;
@@ -551,36 +522,20 @@ static PyObject *core_failed(Core *self, PyObject *outcome) {
     }
     if ((kept = PyList_New(0)) == NULL)
         return NULL;
-    if (PyList_CheckExact(self->headers)) { /* what finish() gives: by index, each pair held */
-        PyObject *headers = Py_NewRef(self->headers);
-        for (Py_ssize_t i = 0; i < PyList_GET_SIZE(headers); i++) {
-            pair = Py_NewRef(PyList_GET_ITEM(headers, i));
-            int inside = named(pair, is_304 ? kept_on_304 : dropped_on_412, is_304 ? &kept_set : &dropped_set);
-            int failed = inside < 0 || (inside == is_304 && PyList_Append(kept, pair) < 0);
-            Py_DECREF(pair);
-            if (failed) {
-                Py_DECREF(headers);
-                goto done;
-            }
-        }
-        Py_DECREF(headers);
-        goto collected;
-    }
-    if ((iterator = PyObject_GetIter(self->headers)) == NULL)
+    /* by index over a list (what finish() gives is one), each pair held: named() may run Python */
+    if ((headers = PySequence_Fast(self->headers, "_failed(): the headers must be iterable")) == NULL)
         goto done;
-    while ((pair = PyIter_Next(iterator)) != NULL) {
+    for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(headers); i++) {
+        PyObject *pair = Py_NewRef(PySequence_Fast_GET_ITEM(headers, i));
         int inside = named(pair, is_304 ? kept_on_304 : dropped_on_412, is_304 ? &kept_set : &dropped_set);
-        if (inside < 0 || (inside == is_304 && PyList_Append(kept, pair) < 0)) {
-            Py_DECREF(pair);
-            Py_DECREF(iterator);
+        int failed = inside < 0 || (inside == is_304 && PyList_Append(kept, pair) < 0);
+        Py_DECREF(pair);
+        if (failed) {
+            Py_DECREF(headers);
             goto done;
         }
-        Py_DECREF(pair);
     }
-    Py_DECREF(iterator);
-    if (PyErr_Occurred())
-        goto done;
-collected:
+    Py_DECREF(headers);
     if (!is_304) {
         PyObject *length = self->binary ? PyTuple_Pack(2, length_name_bytes, zero_bytes)
                                         : PyTuple_Pack(2, length_name_str, zero_str);
