@@ -16,7 +16,6 @@ wrong 304), a malformed If-Match as false (412), a malformed If-Range as false (
 from __future__ import annotations
 
 import codecs
-import functools
 from collections.abc import Sequence
 from typing import Literal, Union
 
@@ -83,14 +82,27 @@ def _current_bytes(current: ETag | str | None) -> bytes | None:
     raise TypeError(f"current must be an ETag, its header text or None, not {type(current).__name__}")
 
 
-@functools.lru_cache(maxsize=1024)  # a server sends the same few current tags again and again
+# str current tags seen, as bytes when one well-formed entity-tag, else None. A server sends the
+# same few current tags again and again; a dict read is the cheapest check (cleared when full).
+_CHECKED: dict[str, bytes | None] = {}
+
+
 def _checked_current(current: str) -> bytes | None:
     """*current* as bytes when it is ASCII and one entity-tag as the matcher reads a current tag
     (matched against itself, a well-formed tag matches), else None."""
-    if not current.isascii() or "\0" in current:
-        return None
-    c = current.encode("ascii")
-    return c if _match(c, len(c), c, WEAK_LIST) == MATCH else None
+    try:
+        return _CHECKED[current]
+    except KeyError:
+        pass
+    checked = None
+    if current.isascii() and "\0" not in current:
+        c = current.encode("ascii")
+        if _match(c, len(c), c, WEAK_LIST) == MATCH:
+            checked = c
+    if len(_CHECKED) >= 1024:
+        _CHECKED.clear()
+    _CHECKED[current] = checked
+    return checked
 
 
 def evaluate(header: str | bytes | Sequence[str | bytes], current: ETag | str | None, mode: int) -> int:
@@ -142,14 +154,25 @@ def if_none_match(header: HeaderValue, current: ETag | str | None, *, mode: Lite
     ``mode="tornado"`` reproduces Tornado's ``check_etag_header`` decision exactly (negated).
     """
     # The per-request hot path: evaluate()'s own steps for a str or bytes header and an ETag or
-    # ASCII str current, without its frame. WEAK_LIST (0), MATCH (1): literals save lookups.
-    if mode == "rfc" and (type(header) is str or type(header) is bytes):
-        h = header.encode("latin-1", "etagcore.del") if type(header) is str else header
-        if type(current) is ETag:
-            c = current.header_bytes()
-            return h != c and _match(h, len(h), c, 0) != 1
-        if type(current) is str and (c := _checked_current(current)) is not None:
-            return h != c and _match(h, len(h), c, 0) != 1
+    # well-formed str current, without its frame; a str header identical to a str current is the
+    # usual revalidation and needs no encoding. WEAK_LIST (0), MATCH (1): literals save lookups.
+    if mode == "rfc":
+        if type(current) is str:
+            try:
+                c = _CHECKED[current]
+            except KeyError:
+                c = _checked_current(current)
+            if c is not None:
+                if type(header) is str:
+                    return header != current and _match(h := header.encode("latin-1", "etagcore.del"), len(h), c, 0) != 1
+                if type(header) is bytes:
+                    return header != c and _match(header, len(header), c, 0) != 1
+        elif type(current) is ETag:
+            if type(header) is str:
+                return header != current._text and _match(
+                    h := header.encode("latin-1", "etagcore.del"), len(h), c := current.header_bytes(), 0) != 1
+            if type(header) is bytes:
+                return header != (c := current.header_bytes()) and _match(header, len(header), c, 0) != 1
     if header is None:
         return True
     if mode == "rfc":

@@ -2,7 +2,11 @@
 differential runs proving the C and Python backends agree with each other and with the
 strict `etag` package."""
 
+import ctypes
 import random
+import shutil
+import subprocess
+from pathlib import Path
 from types import SimpleNamespace
 
 import etag as etag_oracle
@@ -16,6 +20,7 @@ from etagcore import ETag, InvalidETagError, if_match, if_none_match, if_range
 from etagcore import _match_py
 
 A = '"a"'
+SRC_C = Path(__file__).resolve().parent.parent / "src_c"
 
 # (If-None-Match header, current tag, condition). False means 304.
 IF_NONE_MATCH = [
@@ -221,6 +226,51 @@ def test_c_and_python_agree_on_arbitrary_bytes(raw_matchers, header, current, mo
     c_match, py_match = raw_matchers
     flags = mode | (_match_py.ABSENT if absent else 0)
     assert c_match(header, current, flags) == py_match(header, current, flags)
+
+
+def long_tag_lists(count, seed):
+    """Lists of long tags (the C scanner reads 16 bytes a step) with, now and then, one byte at
+    a random place that ends or breaks a tag: every offset within and across a step."""
+    rng = random.Random(seed)
+    boundary = b"\x00\x09\x20\x21\x22\x23\x2c\x7e\x7f\x80\xff"
+    for _ in range(count):
+        tags = []
+        for _ in range(rng.randrange(1, 5)):
+            opaque = bytearray(rng.choice(b"0123456789abcdef") for _ in range(rng.randrange(0, 70)))
+            if opaque and rng.random() < 0.5:
+                opaque[rng.randrange(len(opaque))] = rng.choice(boundary)
+            tags.append(rng.choice((b"", b"W/")) + b'"' + bytes(opaque) + b'"')
+        header = b", ".join(tags)
+        yield header, tags[rng.randrange(len(tags))]
+
+
+@pytest.fixture(scope="module")
+def portable_matcher(tmp_path_factory):
+    """src_c/matcher.c built without its SSE2 scanner (the branch other CPUs compile), as a raw
+    matcher called through ctypes."""
+    if shutil.which("gcc") is None:
+        pytest.skip("needs gcc")
+    library = tmp_path_factory.mktemp("portable") / "matcher.so"
+    subprocess.run(["gcc", "-shared", "-fPIC", "-O2", "-DETAGCORE_PORTABLE", str(SRC_C / "matcher.c"), "-o",
+                    str(library)], check=True)
+    match = ctypes.CDLL(str(library)).etagcore_match
+    match.argtypes = [ctypes.c_char_p, ctypes.c_size_t, ctypes.c_char_p, ctypes.c_int]
+    return lambda h, c, mode: match(h, len(h), c, mode)
+
+
+@pytest.mark.parametrize("scanner", ["c", "c without SSE2"])
+def test_c_and_python_agree_on_long_tags(raw_matchers, scanner, request):
+    c_match, py_match = raw_matchers
+    if scanner == "c without SSE2":
+        c_match = request.getfixturevalue("portable_matcher")
+    results = set()
+    for header, listed in long_tag_lists(20_000, seed=16):
+        for current in (listed.split(b"\0")[0], b'"' + b"0" * 40 + b'"'):  # a current ends at NUL
+            for mode in MODES:
+                result = c_match(header, current, mode)
+                assert result == py_match(header, current, mode), (header, current, mode)
+                results.add(result)
+    assert results == {_match_py.MATCH, _match_py.NO_MATCH, _match_py.MALFORMED_HEADER, _match_py.MALFORMED_CURRENT}
 
 
 def test_bad_mode_is_reported_by_both(raw_matchers):
