@@ -192,8 +192,10 @@ PyObject *etagcore_evaluate(PyObject *method, PyObject *headers, PyObject *etag,
 }
 
 /* evaluate_preconditions(method, headers, *, etag=None, last_modified=None, exists=True) */
+static const char *const evaluate_keywords[5] = {"method", "headers", "etag", "last_modified", "exists"};
+static PyObject *keyword_names[5]; /* the same, interned */
+
 static PyObject *evaluate(PyObject *module, PyObject *const *args, size_t nargsf, PyObject *kwnames) {
-    static const char *keywords[5] = {"method", "headers", "etag", "last_modified", "exists"};
     PyObject *given[5] = {NULL, NULL, Py_None, Py_None, Py_True};
     Py_ssize_t nargs = PyVectorcall_NARGS(nargsf), nkw = kwnames == NULL ? 0 : PyTuple_GET_SIZE(kwnames);
     if (nargs > 2) {
@@ -206,9 +208,11 @@ static PyObject *evaluate(PyObject *module, PyObject *const *args, size_t nargsf
     for (Py_ssize_t k = 0; k < nkw; k++) {
         PyObject *name = PyTuple_GET_ITEM(kwnames, k);
         int i;
-        for (i = 0; i < 5; i++)
-            if (PyUnicode_CompareWithASCIIString(name, keywords[i]) == 0)
-                break;
+        for (i = 0; i < 5 && name != keyword_names[i]; i++) /* a call site's names are interned */
+            ;
+        for (int j = 0; i == 5 && j < 5; j++)
+            if (PyUnicode_CompareWithASCIIString(name, evaluate_keywords[j]) == 0)
+                i = j;
         if (i == 5) {
             PyErr_Format(PyExc_TypeError, "evaluate_preconditions() got an unexpected keyword argument '%U'", name);
             return NULL;
@@ -291,6 +295,9 @@ int etagcore_preconditions_init(void) {
     str_header_bytes = PyUnicode_InternFromString("header_bytes");
     str_get = PyUnicode_InternFromString("GET");
     str_head = PyUnicode_InternFromString("HEAD");
+    for (int i = 0; i < 5; i++)
+        if ((keyword_names[i] = PyUnicode_InternFromString(evaluate_keywords[i])) == NULL)
+            return -1;
     canonical_names = Py_BuildValue("(ssss)", "If-Match", "If-None-Match", "If-Modified-Since", "If-Unmodified-Since");
     if (!str_wsgi_version || !str_request_method || !str_as_list || !str_raw || !str_header_bytes || !str_get ||
         !str_head || !canonical_names || !etagcore_int_304)

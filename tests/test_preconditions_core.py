@@ -74,6 +74,9 @@ def test_method_and_headers_may_be_given_by_name(evaluate):
     tag = ETag("a")
     assert evaluate("GET", headers=[(b"if-none-match", b'"a"')], etag=tag) == 304
     assert evaluate(method="GET", headers=[]) is None
+    built = {"".join(["e", "tag"]): tag, "".join(["exi", "sts"]): False}  # names not interned, as **kwargs may be
+    assert evaluate("GET", [(b"if-none-match", b'"a"')], **built) is None
+    assert evaluate("GET", [(b"if-none-match", b'"a"')], **{"".join(["e", "tag"]): tag}) == 304
     with pytest.raises(TypeError, match="multiple values"):
         evaluate("GET", [], method="GET")
 

@@ -41,8 +41,6 @@ from ._common import body_strategy
 
 __all__ = ["ETagMixin", "StaticFileHandler"]
 
-MODES = ("rfc", "tornado")
-
 if TYPE_CHECKING:
     _Base = tornado.web.RequestHandler
 else:
@@ -75,12 +73,11 @@ class ETagMixin(_Base):
     @property
     def etag_mode(self) -> Literal["rfc", "tornado"]:
         """The ``etag_mode`` application setting: ``rfc`` (default) or ``tornado``."""
-        mode = self.__dict__.get("_etag_mode")  # read once per request: a handler lives for one
-        if mode is None:
-            mode = self.application.settings.get("etag_mode", "rfc")
-            if mode not in MODES:
-                raise ConfigError(f"etag_mode must be 'rfc' or 'tornado', not {mode!r}")
-            self.__dict__["_etag_mode"] = mode
+        # Read from the settings each time: touching the handler's __dict__ (to remember it) would
+        # turn every later attribute read of the handler, Tornado's own included, into a slow one.
+        mode = self.application.settings.get("etag_mode", "rfc")
+        if mode != "rfc" and mode != "tornado":
+            raise ConfigError(f"etag_mode must be 'rfc' or 'tornado', not {mode!r}")
         return mode  # type: ignore[no-any-return]
 
     def compute_etag(self) -> str | None:
