@@ -618,12 +618,18 @@ def test_the_response_storage_the_middleware_reads_is_what_the_properties_give(m
         assert response._headers is response.headers
         assert response._compression is response.compression
         assert response._cookies is None or response._cookies is response.cookies
+        assert response._chunked is response.chunked
+        assert (response._eof_sent or response._payload_writer is not None) is response.prepared is False
         response.enable_compression()
+        response.enable_chunked_encoding()
         response.set_cookie("a", "1")
     assert response._cookies is response.cookies and response._cookies
     response._status, response._reason = 304, "Not Modified"  # what set_status() stores
     response._headers = headers = web.Response()._headers
     assert (response.status, response.reason, response.headers) == (304, "Not Modified", headers)
+    response._compressed_body = b"stale"
+    response.body = None  # what the middleware stores in its place
+    assert response._body is response._compressed_body is None
 
 
 async def chunked(request: web.Request) -> web.StreamResponse:

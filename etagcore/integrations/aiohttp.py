@@ -97,14 +97,14 @@ def etag_middleware(strategy: StrategySpec = None, max_body: Optional[int] = Non
         response = await handler(request)
         if isinstance(response, web.Response):  # the sans-IO core decides, here in line (hot path)
             # aiohttp's storage behind the public properties (body, status, headers, compression,
-            # cookies), used directly: on every request those properties cost more than the tag
+            # prepared, cookies), used directly: on every request those properties cost more than the tag
             # itself. tests/test_integration_aiohttp.py checks that they still are what they give.
             body = response._body
             if body is None:
                 body = b""
             elif not isinstance(body, (bytes, bytearray)):
                 return response  # a payload object streams when sent: not ours to read
-            if response._compression or response.prepared:
+            if response._compression or response._payload_writer is not None or response._eof_sent:
                 return response
             headers: Any = response._headers.items()
             jar = response._cookies  # without the public property, which makes a jar
@@ -130,7 +130,7 @@ def etag_middleware(strategy: StrategySpec = None, max_body: Optional[int] = Non
 def _translate(response: web.Response, reply: Reply, cookies: bool) -> web.StreamResponse:
     """The core's 304/412 as an aiohttp response with exactly the core's fields (aiohttp adds
     Date and Server, and Content-Length where a body may follow)."""
-    if cookies or response.chunked:
+    if cookies or response._chunked:
         # a fresh response: without the jar (the core chose among the cookie lines), or without
         # chunked framing (Transfer-Encoding beside the 412's Content-Length: 0)
         return web.Response(status=reply.status, headers=CIMultiDict(reply.headers))
@@ -138,7 +138,7 @@ def _translate(response: web.Response, reply: Reply, cookies: bool) -> web.Strea
     # set_status() and headers: it is not prepared (checked above), the reason is a constant.
     status = reply.status
     response._status, response._reason = status, _REASONS.get(status) or HTTPStatus(status).phrase
-    response.body = None
+    response._body = response._compressed_body = None  # what the body setter stores for None
     response._headers = CIMultiDict(reply.headers)
     return response
 
