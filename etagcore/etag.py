@@ -69,6 +69,8 @@ class ETag(_Base):  # type: ignore[valid-type,misc]
     __slots__ = ()
 
     def __init__(self, opaque: str, weak: bool = False) -> None:
+        if hasattr(self, "_text"):  # __init__ called again on a made tag
+            raise AttributeError("ETag is immutable")
         if not isinstance(opaque, str):
             raise TypeError(f"ETag opaque must be str, not {type(opaque).__name__}")
         if _OPAQUE_RE.fullmatch(opaque) is None:

@@ -5,7 +5,8 @@ a GET or HEAD gets 304, ``if_match(...)`` is False exactly when the request gets
 ``if_range(...)`` is False when the Range must be ignored (send the whole representation).
 
 ``header`` is the request field value: str, bytes (read as Latin-1), a list of field lines
-(combined as RFC 9110 5.3 says), or None when the field is absent (the condition then holds).
+(combined as RFC 9110 5.3 says), or None (or no lines) when the field is absent (the condition
+then holds).
 ``current`` is the selected representation's tag (an :class:`ETag` or its header text), or
 None when there is no current representation.
 
@@ -148,6 +149,11 @@ def _tornado(header: str | bytes | Sequence[str | bytes], current: ETag | str | 
     return _match(h, len(h), str(current).encode("utf-8", "surrogatepass"), TORNADO) != MATCH
 
 
+def _no_lines(header: str | bytes | Sequence[str | bytes]) -> bool:
+    """A list of no field lines: the field is absent, as for None."""
+    return type(header) in (list, tuple) and not header
+
+
 def if_none_match(header: HeaderValue, current: ETag | str | None, *, mode: Literal["rfc", "tornado"] = "rfc") -> bool:
     """The If-None-Match condition (weak comparison): False means 304 for GET/HEAD, else 412.
 
@@ -173,18 +179,18 @@ def if_none_match(header: HeaderValue, current: ETag | str | None, *, mode: Lite
                     h := header.encode("latin-1", "etagcore.del"), len(h), c := current.header_bytes(), 0) != 1
             if type(header) is bytes:
                 return header != (c := current.header_bytes()) and _match(header, len(header), c, 0) != 1
-    if header is None:
+    if mode != "rfc" and mode != "tornado":
+        raise ValueError(f"mode must be 'rfc' or 'tornado', not {mode!r}")
+    if header is None or _no_lines(header):
         return True
     if mode == "rfc":
         return evaluate(header, current, WEAK_LIST if current is not None else WEAK_LIST | ABSENT) != MATCH
-    if mode == "tornado":
-        return _tornado(header, current)
-    raise ValueError(f"mode must be 'rfc' or 'tornado', not {mode!r}")
+    return _tornado(header, current)  # type: ignore[arg-type]
 
 
 def if_match(header: HeaderValue, current: ETag | str | None) -> bool:
     """The If-Match condition (strong comparison): False means 412."""
-    if header is None:
+    if header is None or _no_lines(header):
         return True
     return evaluate(header, current, STRONG_LIST if current is not None else STRONG_LIST | ABSENT) == MATCH
 
@@ -195,6 +201,6 @@ def if_range(header: HeaderValue, current: ETag | str | None) -> bool:
     A header that is not one entity-tag (an HTTP-date, say) gives False here; use
     :func:`etagcore.honour_range` for the date form.
     """
-    if header is None:
+    if header is None or _no_lines(header):
         return True
     return evaluate(header, current, STRONG_ONE if current is not None else STRONG_ONE | ABSENT) == MATCH

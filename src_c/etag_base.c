@@ -95,6 +95,10 @@ static PyMemberDef members[] = {
 /* header_bytes(): the text as Latin-1 bytes, made on first use. In C so that the first call
  * costs no raised-and-caught AttributeError (a fresh tag is matched once per request). */
 static PyObject *etag_header_bytes(ETagBase *self, PyObject *Py_UNUSED(ignored)) {
+    if (self->text == NULL) { /* a subclass whose __init__ did not run ETag's */
+        PyErr_SetString(PyExc_AttributeError, "ETag has no header text");
+        return NULL;
+    }
     if (self->latin1 == NULL) {
         self->latin1 = PyUnicode_AsLatin1String(self->text);
         if (self->latin1 == NULL)

@@ -85,6 +85,25 @@ def test_immutable_and_picklable():
         tag.opaque = "b"  # type: ignore[misc]
     assert pickle.loads(pickle.dumps(tag)) == tag
     assert repr(tag) == "ETag('a', weak=True)"
+    tag.header_bytes()
+    with pytest.raises(AttributeError, match="immutable"):
+        tag.__init__("b")  # type: ignore[misc]
+    assert (repr(tag), str(tag), tag.header_bytes()) == ("ETag('a', weak=True)", 'W/"a"', b'W/"a"')
+
+
+def test_a_tag_whose_init_never_ran_raises_instead_of_crashing():
+    import etagcore
+
+    class Forgetful(ETag):
+        __slots__ = ()
+
+        def __init__(self, *args: object) -> None:  # no super().__init__()
+            pass
+
+    for use in (lambda: Forgetful("a").header_bytes(), lambda: str(ETag.__new__(ETag)),
+                lambda: etagcore.if_none_match('"a"', Forgetful("a")), lambda: etagcore.if_match('"a"', Forgetful("a"))):
+        with pytest.raises(AttributeError):
+            use()
 
 
 @pytest.mark.parametrize("opaque", ["", "abc", "\x80\xff", "a" * 1000])

@@ -118,8 +118,10 @@ def test_if_range(backend, header, current, expected):
 
 
 def test_absent_headers_hold(backend):
-    assert if_none_match(None, A) and if_match(None, A) and if_range(None, A)
-    assert if_none_match(None, A, mode="tornado")
+    for absent in (None, [], ()):  # no field lines is no field
+        assert if_none_match(absent, A) and if_match(absent, A) and if_range(absent, A)
+        assert if_none_match(absent, A, mode="tornado")
+    assert if_match("", A) is False  # a field present with no tag in it is not absent
 
 
 @pytest.mark.parametrize("current", ["a", '"a', 'w/"a"', '"a" ', '"\u0100"', '"a"\0', '"a\0"'])
@@ -135,6 +137,8 @@ def test_bad_argument_types(backend):
         if_match('"a"', 42)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="mode must be 'rfc' or 'tornado'"):
         if_none_match('"a"', A, mode="apache")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="mode must be 'rfc' or 'tornado'"):
+        if_none_match(None, A, mode="apache")  # type: ignore[arg-type]
 
 
 def test_every_single_byte_header_is_answered(backend):
