@@ -358,13 +358,15 @@ def tag_open_file(strategy: Strategy | BaseStrategy, fd: int, st: os.stat_result
     tag_stat = getattr(strategy, "tag_stat", None)
     if tag_stat is not None:
         return tag_stat(st) if is_stable(st) else None
-    key = cache_key(strategy, st)
+    # Size 0: empty, or a pseudo-file (/proc) whose stat says nothing of its bytes: read to the
+    # end, never cached.
+    key = cache_key(strategy, st) if st.st_size else None
     cached = None if key is None else digest_cache.get(key)
     if cached is not None:
         return cached
     if not is_stable(st):
         return None
-    tag = hash_fd(strategy, fd, st.st_size)
+    tag = hash_fd(strategy, fd, st.st_size or None)
     if identity(os.fstat(fd)) != identity(st):
         return None
     if key is not None:
@@ -395,8 +397,6 @@ def tag_file_content(strategy: Strategy | BaseStrategy, path: StrPath) -> ETag:
             raise IsADirectoryError(21, "Is a directory", os.fsdecode(path))
         if not stat.S_ISREG(st.st_mode):
             raise OSError(f"not a regular file: {os.fsdecode(path)!r}")
-        if st.st_size == 0:  # empty, or a pseudo-file (/proc) whose size says nothing: read to the end
-            return hash_fd(strategy, fd)  # not cached: its stat does not describe its bytes
         deadline = clock_ns() + SETTLE_TIMEOUT_NS
         while (tag := tag_open_file(strategy, fd, st)) is None:
             now = clock_ns()

@@ -483,6 +483,42 @@ def test_pseudo_files_are_read_to_their_end_and_not_cached():
     assert os.stat("/proc/version").st_size == 0 and content
     assert strategy.tag_file("/proc/version") == strategy.tag(content)
     assert files.cache_key(strategy, os.stat("/proc/version")) not in files.digest_cache._entries
+    fd = os.open("/proc/version", os.O_RDONLY)  # the adapters' way in: the same rule
+    try:
+        assert files.tag_open_file(strategy, fd, os.fstat(fd)) == strategy.tag(content)
+    finally:
+        os.close(fd)
+    assert files.cache_key(strategy, os.stat("/proc/version")) not in files.digest_cache._entries
+    assert strategy.tag_file("/proc/version") == strategy.tag(content)
+
+
+def test_an_empty_file_is_tagged_once_settled_like_any_other(tmp_path):
+    """Empty now, a writer may be filling it: its tag waits for the file to settle, and a file
+    that fills while it is read is read again (a tag of a passing prefix describes nothing)."""
+    path = tmp_path / "f"
+    path.write_bytes(b"")
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        assert files.tag_open_file(get_strategy("sha1"), fd, os.fstat(fd)) is None  # changed just now
+    finally:
+        os.close(fd)
+    strategy = CountingSHA1()
+    assert strategy.tag_file(path) == ETag(hashlib.sha1(b"").hexdigest())
+    assert files.is_stable(os.stat(path))  # it waited
+
+
+def test_an_empty_file_filled_while_read_is_read_again(tmp_path, no_racy_window):
+    path = tmp_path / "f"
+    path.write_bytes(b"")
+
+    class FillsDuringRead(SHA1Strategy):
+        def new(self):
+            tagger = super().new()
+            if not path.stat().st_size:
+                path.write_bytes(b"filled")  # between the open and the read: the stat then differs
+            return tagger
+
+    assert FillsDuringRead().tag_file(path) == ETag(hashlib.sha1(b"filled").hexdigest())
 
 
 def test_stability_is_judged_by_the_clock_file_times_come_from():
