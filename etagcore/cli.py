@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import errno
 import inspect
+import io
 import os
 import re
 import stat
@@ -33,9 +34,13 @@ class WriteError(Exception):
 
 
 def _err(line: str) -> None:
-    """A message on stderr; none when stderr is closed (print would put it on stdout)."""
+    """A message on stderr; none when stderr is closed (print would put it on stdout) or cannot
+    be written (the command goes on, as coreutils' do)."""
     if sys.stderr is not None:
-        print(line, file=sys.stderr)
+        try:
+            print(line, file=sys.stderr)
+        except OSError:
+            pass
 
 
 def _out(line: str) -> None:
@@ -91,13 +96,19 @@ def _line(tag: str, path: str) -> str:
     """``TAG  PATH`` as sha1sum writes it: a name holding a backslash or line break is escaped
     and the line starts with a backslash, so every name reads back from a list."""
     if "\\" in path or "\n" in path or "\r" in path:
-        escaped = path.replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r")
-        return f"\\{tag}  {escaped}"
+        return f"\\{tag}  {_escape(path)}"
     return f"{tag}  {path}"
 
 
-def _unescape(path: str) -> str:
-    return re.sub(r"\\(.)", lambda m: {"n": "\n", "r": "\r"}.get(m.group(1), m.group(1)), path)
+def _escape(path: str) -> str:
+    return path.replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r")
+
+
+def _unescape(path: str) -> str | None:
+    """The name an escaped list entry spells, None when it is not one _escape() writes (a lone
+    or unknown backslash escape: sha1sum -c calls that line improperly formatted)."""
+    name = re.sub(r"\\(.)", lambda m: {"n": "\n", "r": "\r"}.get(m.group(1), m.group(1)), path)
+    return name if _escape(name) == path else None
 
 
 def _tag_or_report(strategy: Strategy, path: str) -> ETag | None:
@@ -147,15 +158,14 @@ def _check(strategy: Strategy, lists: Sequence[str]) -> int:
         for line in lines[:-1] if lines[-1] == "" else lines:
             line = line[:-1] if line.endswith("\r") else line  # a list saved with CRLF
             escaped = line.startswith("\\")
-            want, separator, path = (line[1:] if escaped else line).partition("  ")
-            if not separator or not path or not want.endswith('"'):
+            want, separator, spelled = (line[1:] if escaped else line).partition("  ")
+            path = _unescape(spelled) if escaped else spelled
+            if not separator or not path or not want.endswith('"') or "\0" in path:  # no name holds NUL
                 malformed += 1 if line.strip() else 0
                 continue
             found += 1
             checked += 1
-            shown = "\\" + path if escaped else path  # as sha1sum -c: the name as the list spells it
-            if escaped:
-                path = _unescape(path)
+            shown = "\\" + spelled if escaped else spelled  # as sha1sum -c: the name as the list spells it
             tag = _tag_or_report(strategy, path)
             if tag is None:
                 unreadable += 1
@@ -463,6 +473,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if sys.stdout is None:  # started with stdout closed: every command writes there
             raise WriteError(os.strerror(errno.EBADF))
+        if isinstance(sys.stdout, io.TextIOWrapper):  # a name that is not UTF-8 goes out as its bytes, as sha1sum's
+            sys.stdout.reconfigure(errors="surrogateescape")
         args = parser.parse_args(argv)
         status: int = args.run(args, args.parser)
         if sys.stdout is not None:

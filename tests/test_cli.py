@@ -197,6 +197,36 @@ def test_names_with_line_breaks_and_backslashes_round_trip_escaped(tmp_path):
     assert checked.stdout.count(b": OK\n") == len(names)
 
 
+def test_names_that_are_not_utf8_go_out_as_their_bytes(tmp_path):
+    """Under a strict UTF-8 stdout (en_US.UTF-8, PYTHONIOENCODING=utf-8) too, as sha1sum writes them."""
+    name = os.fsencode(tmp_path) + b"/bad\xffname"
+    with open(name, "wb") as f:
+        f.write(b"x")
+    strict = {"PYTHONIOENCODING": "utf-8"}
+    listed = etagcore_cmd("tag", os.fsdecode(name), env=strict)
+    assert listed.returncode == 0, listed.stderr
+    assert listed.stdout == f'"{hashlib.sha1(b"x").hexdigest()}"  '.encode() + name + b"\n"
+    checked = etagcore_cmd("tag", "-c", "-", stdin=listed.stdout, env=strict)
+    assert (checked.returncode, checked.stdout) == (0, name + b": OK\n")
+
+
+def test_check_calls_lines_sha1sum_cannot_read_improperly_formatted(tmp_path, page):
+    good = f'"{hashlib.sha1(page.read_bytes()).hexdigest()}"  {page}\n'.encode()
+    bad = [b'"abc"  a\0b\n', b'\\"abc"  a\\\n', b'\\"abc"  a\\x\n']  # NUL, lone backslash, unknown escape
+    result = etagcore_cmd("tag", "-c", "-", stdin=b"".join(bad) + good)
+    assert result.returncode == 0 and result.stdout == f"{page}: OK\n".encode()
+    assert result.stderr == b"etagcore: WARNING: 3 lines are improperly formatted\n"
+
+
+def test_an_unwritable_stderr_does_not_stop_the_command(page, tmp_path):
+    if not os.path.exists("/dev/full"):
+        pytest.skip("no /dev/full here")
+    with open("/dev/full", "wb") as full:
+        result = subprocess.run([sys.executable, "-m", "etagcore", "tag", str(tmp_path / "nope"), str(page)],
+                                capture_output=False, stdout=subprocess.PIPE, stderr=full, timeout=120)
+    assert result.returncode == 1 and result.stdout.endswith(f"  {page}\n".encode())
+
+
 def test_closed_stderr_never_lands_in_stdout(page, tmp_path):
     out = tmp_path / "out"
     with open(out, "wb") as stdout:
