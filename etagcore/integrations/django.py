@@ -138,7 +138,11 @@ def _apply(response: HttpResponseBase, reply: Reply,
     if not response.streaming:
         # The view's response becomes the bodiless 304/412 (cheaper than a new one). Its cookies
         # (kept apart from the headers in Django) stay, as the core keeps Set-Cookie.
-        response.status_code, response.reason_phrase, response.content = reply.status, None, b""
+        response.status_code = reply.status
+        if type(response).content is _CONTENT:  # where Django's own setters store these: they cost more
+            response._reason_phrase, response._container = None, [b""]
+        else:
+            response.reason_phrase, response.content = None, b""
         _set_headers(response, reply.headers, store)
         return response
     # Not HttpResponseNotModified: its empty body makes wsgiref add "Content-Length: 0" (RFC 9110 8.6)
@@ -208,7 +212,9 @@ class ConditionalGetMiddleware:
         method = request.method
         if method != "GET" and method != "HEAD":
             return response
-        store = _store(response)
+        store = getattr(response.headers, "_store", None)  # _store(response), in line (hot path)
+        if type(store) is not dict:
+            store = None
         if store is not None:
             headers = list(store.values())
             cache_control = "cache-control" in store
@@ -224,7 +230,10 @@ class ConditionalGetMiddleware:
         action = ConditionalResponse(self.policy, method, request.META).whole(response.status_code, headers, body)
         if type(action) is str:
             if action is not PASS:
-                _set_tag(response, action, store)
+                if store is not None:  # _set_tag(), in line
+                    store["etag"] = ("ETag", action)
+                else:
+                    response.headers["ETag"] = action
             return response
         return _apply(response, action, store)
 
