@@ -192,8 +192,16 @@ def rendered(request):
     return Rendered(b"inner")
 
 
+def templated(request):
+    from django.template.backends.django import DjangoTemplates
+    from django.template.response import TemplateResponse
+
+    engine = DjangoTemplates({"NAME": "tests", "DIRS": [], "APP_DIRS": False, "OPTIONS": {}})
+    return TemplateResponse(request, engine.from_string("<p>{{ word }}</p>"), {"word": request.GET.get("w", "hi")})
+
+
 urlpatterns = [
-    path("rendered", rendered), path("page", page), path("headless", headless), path("own", own), path("no-store", no_store),
+    path("templated", templated), path("rendered", rendered), path("page", page), path("headless", headless), path("own", own), path("no-store", no_store),
     path("stream", stream), path("astream", astream), path("file", file), path("fresh", fresh_file), path("big", big_file),
     path("gz", gzip_file), path("flipped", flipped_file), path("device", device), path("doc/<int:pk>", document),
     path("adoc/<int:pk>", async_document), path("dated", dated), path("django-dated", django_dated),
@@ -574,3 +582,16 @@ def test_a_response_with_its_own_content_property_is_not_tagged(ours, kind):
     assert response.status_code == 200 and "etag" not in response.headers
     assert response.content == (b"[inner]" if kind == "asgi" else b"inner")
     assert ours.get("/rendered", headers={"If-None-Match": "*"}).status_code == 200
+
+
+def test_template_responses_are_tagged_as_djangos_middleware_tags_them(ours, djangos):
+    """TemplateResponse (generic views, the admin) is rendered before middleware runs: its body is
+    the stored one, tagged as any HttpResponse's."""
+    for client in (ours, djangos):
+        first = client.get("/templated")
+        assert first.content == b"<p>hi</p>" and first.headers["etag"].startswith('"')
+        assert client.get("/templated", headers={"If-None-Match": first.headers["etag"]}).status_code == 304
+    answer = ours.get("/templated?w=other", headers={"If-None-Match": ours.get("/templated").headers["etag"]})
+    assert answer.status_code == 200 and answer.content == b"<p>other</p>"  # another body: no 304
+    failed = ours.get("/templated", headers={"If-Match": '"nope"'})
+    assert failed.status_code == 412 and failed.content == b""

@@ -5,7 +5,8 @@ preconditions; :func:`with_etag` decides 304/412 from a validator before a handl
 
 What the middleware does with each kind of response a handler returns to a GET or HEAD:
 
-- ``web.Response`` (``body=`` bytes, ``text=``, ``json_response``): fed to the sans-IO core,
+- ``web.Response`` itself (``body=`` bytes, ``text=``, ``json_response``; not a subclass, which
+  may make or change its body when it is sent): fed to the sans-IO core,
   :class:`etagcore.response.ConditionalResponse`, which makes every decision (tag, 304, 412, own
   tags, HEAD, *max_body*); its reply is translated back: the tag is set on the response, or the
   response becomes the core's 304/412 with exactly its fields (cookies included: the core decides
@@ -95,7 +96,7 @@ def etag_middleware(strategy: StrategySpec = None, max_body: Optional[int] = Non
     @web.middleware
     async def etag(request: web.Request, handler: Handler) -> web.StreamResponse:
         response = await handler(request)
-        if isinstance(response, web.Response):  # the sans-IO core decides, here in line (hot path)
+        if type(response) is web.Response:  # the sans-IO core decides, here in line (hot path)
             # aiohttp's storage behind the public properties (body, status, headers, compression,
             # prepared, cookies), used directly: on every request those properties cost more than the tag
             # itself. tests/test_integration_aiohttp.py checks that they still are what they give.
@@ -244,7 +245,8 @@ def with_etag(validator: Validator) -> Callable[[F], F]:
     ``If-Match: *`` fails and ``If-None-Match: *`` passes). Failed preconditions answer 304
     (GET/HEAD) or 412 (any method) without running the handler; otherwise the handler runs and
     a 200 response it returns unprepared and without an ETag of its own gets the validator's
-    (a ``web.FileResponse`` keeps the tag of its file, the middleware's or aiohttp's).
+    (a ``web.FileResponse`` keeps the tag of its file, the middleware's or aiohttp's; a response
+    with compression enabled gets none: aiohttp may send other bytes than the tag names).
     Decorates ``async def handler(request)``, methods of ``web.View`` (``async def get(self)``)
     and handler methods ``async def page(self, request)``. A malformed tag from the validator
     raises :class:`~etagcore.InvalidETagError` on every request alike.
@@ -266,7 +268,8 @@ def with_etag(validator: Validator) -> Callable[[F], F]:
             response = await handler(*args, **kwargs)
             if (tag is not None and (method == "GET" or method == "HEAD") and response.status == 200
                     and not response.prepared and "ETag" not in response.headers
-                    and not isinstance(response, web.FileResponse)):  # aiohttp replaces a file's tag
+                    and not isinstance(response, web.FileResponse)  # aiohttp replaces a file's tag
+                    and not response.compression):  # the tag names the identity body, not aiohttp's gzip
                 response.headers["ETag"] = str(tag)
             return response
 

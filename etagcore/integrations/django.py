@@ -32,6 +32,7 @@ from django.conf import settings  # type: ignore[import-untyped]
 from django.core.exceptions import ImproperlyConfigured  # type: ignore[import-untyped]
 from django.core.files.base import File  # type: ignore[import-untyped]
 from django.http import HttpRequest, HttpResponse, HttpResponseBase  # type: ignore[import-untyped]
+from django.template.response import SimpleTemplateResponse  # type: ignore[import-untyped]
 from django.utils.http import http_date  # type: ignore[import-untyped]
 
 from ..conditional import evaluate_preconditions
@@ -139,7 +140,7 @@ def _apply(response: HttpResponseBase, reply: Reply,
         # The view's response becomes the bodiless 304/412 (cheaper than a new one). Its cookies
         # (kept apart from the headers in Django) stay, as the core keeps Set-Cookie.
         response.status_code = reply.status
-        if type(response).content is _CONTENT:  # where Django's own setters store these: they cost more
+        if _stored_content(response):  # where Django's own setters store these: they cost more
             response._reason_phrase, response._container = None, [b""]
         else:
             response.reason_phrase, response.content = None, b""
@@ -222,7 +223,7 @@ class ConditionalGetMiddleware:
             headers, cache_control = list(response.items()), True
         if response.streaming or (cache_control and _no_store(response, store)):
             return self._unread(request, response, headers, store)
-        if type(response).content is not _CONTENT:
+        if type(response).content is not _CONTENT and not _stored_content(response):
             return response  # its own content property: Django's WSGI handler sends other bytes than its ASGI one
         container = getattr(response, "_container", None)  # response.content without its copy and calls
         body = container[0] if type(container) is list and len(container) == 1 and type(container[0]) is bytes \
@@ -280,6 +281,14 @@ class ConditionalGetMiddleware:
 
 
 _CONTENT = HttpResponse.content  # the property a subclass may override
+_TEMPLATE_CONTENT = SimpleTemplateResponse.content
+
+
+def _stored_content(response: HttpResponseBase) -> bool:
+    """Whether *response*'s body is what Django's HttpResponse stores: its own content property,
+    or a rendered template response's (TemplateResponse, generic views), which reads the same."""
+    content = type(response).content
+    return content is _CONTENT or (content is _TEMPLATE_CONTENT and response.is_rendered)
 
 
 def _validator(value: Union[ETag, str, None]) -> Optional[ETag]:
