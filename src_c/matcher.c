@@ -15,27 +15,11 @@
 
 static int is_etagc(unsigned char c) { return c == 0x21 || (c >= 0x23 && c != 0x7F); }
 
-/* The end of the etagc run that starts at s[i]: the index of the first byte in s[i..n) that
- * is not etagc (below 0x21, '"' or 0x7F; bytes >= 0x80 are obs-text and fine), or n. */
 #if defined(__SSE2__) && !defined(ETAGCORE_PORTABLE) /* ETAGCORE_PORTABLE: the other branch, for tests */
 #include <emmintrin.h>
-static size_t etagc_end(const unsigned char *s, size_t n, size_t i) {
-    const __m128i space = _mm_set1_epi8(0x20), quote = _mm_set1_epi8(0x22), del = _mm_set1_epi8(0x7F);
-    for (; n - i >= 16; i += 16) { /* sixteen bytes a step: one flag bit per byte that stops the run */
-        __m128i v = _mm_loadu_si128((const __m128i *)(s + i));
-        __m128i stop = _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(v, space), v),
-                                    _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, del)));
-        unsigned mask = (unsigned)_mm_movemask_epi8(stop);
-        if (mask)
-            return i + (size_t)__builtin_ctz(mask);
-    }
-    while (i < n && is_etagc(s[i]))
-        i++;
-    return i;
-}
 #else
-/* Eight bytes at a time: true when none of them stops the run (per byte, the high bit of each
- * term is set iff the byte, as a 7-bit value with high bytes excluded, matches). */
+/* Eight bytes at a time: true when none of them stops an etagc run (per byte, the high bit of
+ * each term is set iff the byte, as a 7-bit value with high bytes excluded, matches). */
 #define ONES UINT64_C(0x0101010101010101)
 #define HIGHS UINT64_C(0x8080808080808080)
 static int all_etagc8(const unsigned char *p) {
@@ -46,15 +30,29 @@ static int all_etagc8(const unsigned char *p) {
     del = ((v ^ (ONES * 0x7F)) - ONES) & ~(v ^ (ONES * 0x7F)) & HIGHS;
     return (lt21 | quote | del) == 0;
 }
+#endif
 
+/* The end of the etagc run that starts at s[i]: the index of the first byte in s[i..n) that
+ * is not etagc (below 0x21, '"' or 0x7F; bytes >= 0x80 are obs-text and fine), or n. */
 static size_t etagc_end(const unsigned char *s, size_t n, size_t i) {
+#if defined(__SSE2__) && !defined(ETAGCORE_PORTABLE)
+    const __m128i space = _mm_set1_epi8(0x20), quote = _mm_set1_epi8(0x22), del = _mm_set1_epi8(0x7F);
+    for (; n - i >= 16; i += 16) { /* sixteen bytes a step: one flag bit per byte that stops the run */
+        __m128i v = _mm_loadu_si128((const __m128i *)(s + i));
+        __m128i stop = _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(v, space), v),
+                                    _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, del)));
+        unsigned mask = (unsigned)_mm_movemask_epi8(stop);
+        if (mask)
+            return i + (size_t)__builtin_ctz(mask);
+    }
+#else
     while (n - i >= 8 && all_etagc8(s + i))
         i += 8;
+#endif
     while (i < n && is_etagc(s[i]))
         i++;
     return i;
 }
-#endif
 
 static int is_ows(unsigned char c) { return c == ' ' || c == '\t'; }
 

@@ -223,7 +223,7 @@ class ConditionalGetMiddleware:
             headers, cache_control = list(response.items()), True
         if response.streaming or (cache_control and _no_store(response, store)):
             return self._unread(request, response, headers, store)
-        if type(response).content is not _CONTENT and not _stored_content(response):
+        if not _stored_content(response):
             return response  # its own content property: Django's WSGI handler sends other bytes than its ASGI one
         container = getattr(response, "_container", None)  # response.content without its copy and calls
         body = container[0] if type(container) is list and len(container) == 1 and type(container[0]) is bytes \
